@@ -1,0 +1,186 @@
+"""The processes ``run.py`` starts: embedded (all roles in one process) or one role each.
+
+Each role builds its parts from the frozen settings through factories, runs until the
+stop event is set (Ctrl-C / SIGTERM), then closes what it opened.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from config.settings import Settings
+from streams.clock import Clock, ScaledClock, SystemClock
+from streams.runtime import EngineStage, SourceLoop, build_bus, build_state, run_in_thread
+from streams.topics import AVL, DEAD_LETTER, READINGS_TOPICS, SCORES
+
+log = logging.getLogger(__name__)
+
+ALL_TOPICS = (*READINGS_TOPICS, SCORES, DEAD_LETTER, AVL)
+
+
+def _city(settings: Settings) -> Any:
+    from config.city import load_city
+
+    t0 = time.perf_counter()
+    city = load_city(settings.city, scale=settings.scale, seed=settings.seed,
+                     road_network=settings.road_network)
+    log.info("city %s: %d sensors in %.1fs", settings.city, len(city.registry),
+             time.perf_counter() - t0)
+    return city
+
+
+def _start_ms() -> int:
+    return SystemClock().now_ms()
+
+
+def _simulator_loop(settings: Settings, city: Any, bus: Any, state: Any,
+                    stop: threading.Event, clock: Clock) -> SourceLoop:
+    from streams.publisher import Publisher
+    from streams.sources.scenarios import parse_scenarios
+    from streams.sources.simulator import Simulator
+
+    sim = Simulator(city, seed=settings.seed, start_ms=clock.now_ms(), tick_s=settings.tick_s)
+    for sc in parse_scenarios(settings.scenarios, start_ms=clock.now_ms()):
+        sim.inject(sc)
+    publisher = Publisher(bus, city.registry, settings.partitions)
+    return SourceLoop(sim, publisher, clock, settings.tick_s, settings.speed, state, stop)
+
+
+def _engine_stage(settings: Settings, registry: Any, bus: Any, state: Any,
+                  clock: Clock) -> EngineStage:
+    from models.engine import Engine
+    from streams.validation import Validator
+
+    engine = Engine(registry)
+    t0 = time.perf_counter()
+    engine.warm()
+    log.info("engine kernels warm in %.1fs", time.perf_counter() - t0)
+    validator = Validator(registry, int(settings.max_future_s * 1000), clock.now_ms)
+    return EngineStage(registry, state, bus.producer(), engine, validator)
+
+
+def _consumer_loop(bus: Any, group: str, stage: EngineStage) -> Any:
+    from streams.consumer import ConsumerLoop
+
+    consumer = bus.consumer(group, list(READINGS_TOPICS))
+    return ConsumerLoop(consumer, stage.process, stage.flush)
+
+
+def _wait(stop: threading.Event, *threads: threading.Thread) -> None:
+    while not stop.is_set():
+        stop.wait(0.5)
+        for th in threads:
+            if not th.is_alive():
+                log.error("thread %s ended; stopping", th.name)
+                stop.set()
+
+
+def run_embedded(settings: Settings, stop: threading.Event) -> None:
+    """Everything in one process: simulator → bus → engine → state → web."""
+    from dashboard.app import Server, create_app
+
+    city = _city(settings)
+    bus = build_bus(settings)
+    state = build_state(settings)
+    bus.create_topics(ALL_TOPICS, settings.partitions)
+    clock = ScaledClock(_start_ms(), settings.speed)
+    stage = _engine_stage(settings, city.registry, bus, state, clock)
+    loop = _consumer_loop(bus, "citycc-engine", stage)
+    source = _simulator_loop(settings, city, bus, state, stop, clock)
+    web = create_app(settings, state, city.registry, clock)
+    server = Server(web, settings.host, settings.port)
+    threads = [run_in_thread(loop.run, "engine"), run_in_thread(source.run, "simulator")]
+    server.start()
+    log.info("serving on http://%s:%d", settings.host, server.port)
+    try:
+        _wait(stop, *threads)
+    finally:
+        loop.stop()
+        server.shutdown()
+        for th in threads:
+            th.join(timeout=5)
+        bus.close()
+
+
+def run_simulator(settings: Settings, stop: threading.Event) -> None:
+    city = _city(settings)
+    bus = build_bus(settings)
+    state = build_state(settings)
+    bus.create_topics(ALL_TOPICS, settings.partitions)
+    clock = ScaledClock(_start_ms(), settings.speed)
+    source = _simulator_loop(settings, city, bus, state, stop, clock)
+    try:
+        source.run()
+    finally:
+        bus.close()
+
+
+def run_replay(settings: Settings, stop: threading.Event, datasets: Sequence[str],
+               data: Path | None) -> None:
+    from streams.publisher import Publisher
+    from streams.sources.replay import ReplaySource, replay_registry
+
+    registry = replay_registry(datasets)
+    bus = build_bus(settings)
+    state = build_state(settings)
+    bus.create_topics(ALL_TOPICS, settings.partitions)
+    clock = ScaledClock(_start_ms(), 1.0)
+    source = ReplaySource(registry, datasets=datasets, speed=settings.speed,
+                          start_ms=clock.now_ms(), data_dir=data)
+    loop = SourceLoop(source, Publisher(bus, registry, settings.partitions), clock,
+                      settings.tick_s, 1.0, state, stop)
+    try:
+        loop.run()
+    finally:
+        bus.close()
+
+
+def run_ingest(settings: Settings, stop: threading.Event, mqtt: str, topic: str) -> None:
+    from streams.sources.mqtt import MqttBridge
+
+    bus = build_bus(settings)
+    bus.create_topics(ALL_TOPICS, settings.partitions)
+    host, _, port = mqtt.rpartition(":")
+    bridge = MqttBridge(host or "127.0.0.1", int(port), topics=(topic,), producer=bus.producer())
+    bridge.start()
+    try:
+        stop.wait()
+    finally:
+        bridge.stop()
+        bus.close()
+
+
+def run_engine(settings: Settings, stop: threading.Event, group: str) -> None:
+    city = _city(settings)
+    bus = build_bus(settings)
+    state = build_state(settings)
+    bus.create_topics(ALL_TOPICS, settings.partitions)
+    stage = _engine_stage(settings, city.registry, bus, state, SystemClock())
+    loop = _consumer_loop(bus, group, stage)
+    th = run_in_thread(loop.run, "engine")
+    try:
+        _wait(stop, th)
+    finally:
+        loop.stop()
+        th.join(timeout=10)
+        bus.close()
+
+
+def run_web(settings: Settings, stop: threading.Event) -> None:
+    from dashboard.app import Server, create_app
+
+    city = _city(settings)
+    state = build_state(settings)
+    web = create_app(settings, state, city.registry, SystemClock())
+    server = Server(web, settings.host, settings.port)
+    server.start()
+    log.info("serving on http://%s:%d", settings.host, server.port)
+    try:
+        stop.wait()
+    finally:
+        server.shutdown()
