@@ -60,13 +60,18 @@ class DetectorConfig:
     use_daily : weight of the time-of-day novelty.
     combine : 0 takes the max of the weighted evidences, 1 their weighted mean.
     lik_mode : 0 HTM likelihood of the short mean, 1 the short mean itself.
+    ds_block : points per block of the down-sampled context (0 disables it).
+    use_downsampled : weight of the down-sampled context novelty.
+    ds_order : blocks in the down-sampled context.
+    lik_window_slow : memory of a second, slow likelihood Gaussian; the score is the smaller
+        of the two (0 disables it).
     context_mode : sequence evidence: 0 surprise 1 - P, 1 novelty 1/(1+count), 2 1 - count/best.
     """
 
     warmup: int = 150
     n_levels: int = 6
     max_order: int = 3
-    table_size: int = 2048
+    table_size: int = 1024
     smoothing: float = 0.1
     level_alpha: float = 0.3
     mad_alpha: float = 0.02
@@ -77,8 +82,8 @@ class DetectorConfig:
     mean_floor: float = 0.03
     var_floor: float = 3e-4
     range_break: float = 0.02
-    refractory: int = 0
-    alarm_level: float = 0.5
+    refractory: int = 20
+    alarm_level: float = 0.53
     stuck_len: int = 30
     spike_z: float = 12.0
     season_ms: int = 7 * 24 * 3600 * 1000
@@ -95,6 +100,10 @@ class DetectorConfig:
     use_daily: float = 1.0
     combine: int = 0
     lik_mode: int = 0
+    ds_block: int = 8
+    use_downsampled: float = 1.0
+    ds_order: int = 3
+    lik_window_slow: int = 0
 
     def as_array(self) -> np.ndarray:
         """The parameter vector the kernel reads (same order as the fields)."""

@@ -60,6 +60,10 @@ P_DAY_SLOTS = 28
 P_USE_R3 = 29
 P_COMBINE = 30
 P_LIK_MODE = 31
+P_DS_BLOCK = 32
+P_USE_R4 = 33
+P_DS_ORDER = 34
+P_LIK_WIN2 = 35
 
 # columns of the float state ``fs``
 F_N = 0  # values seen (not NaN)
@@ -78,7 +82,14 @@ F_RING_SUM = 12
 F_RING_HEAD = 13
 F_HIST = 14  # last symbols packed in base n_levels, most recent lowest
 F_PREV_X = 15
-N_FSTATE = 16
+F_EWS = 16  # smoothed value (EW, 1/D)
+F_BLK_SUM = 17
+F_BLK_N = 18
+F_BHIST = 19  # last block symbols packed
+F_NBLK = 20
+F_LIK_MU2 = 21  # slow likelihood Gaussian
+F_LIK_VAR2 = 22
+N_FSTATE = 23
 
 FAULT_NONE = 0
 FAULT_DROPOUT = 1
@@ -150,6 +161,13 @@ def score_kernel(
     use_r3 = p[P_USE_R3]
     combine = int(p[P_COMBINE])
     lik_mode = int(p[P_LIK_MODE])
+    ds_block = int(p[P_DS_BLOCK])
+    use_r4 = p[P_USE_R4]
+    ds_order = int(p[P_DS_ORDER])
+    lik_win2 = p[P_LIK_WIN2]
+    ds_mod = 1
+    for _ in range(ds_order):
+        ds_mod *= n_levels
     hist_mod = 1
     for _ in range(max_order):
         hist_mod *= n_levels
@@ -249,14 +267,39 @@ def score_kernel(
             else:
                 r3 = 1.0 - (c3 + smooth) / (c3t + smooth * n_levels)
 
+        # --- r4: the smoothed level given the last block symbols (down-sampled context)
+        r4 = 0.0
+        bsym = 0
+        bknown = 0
+        bctx = 0
+        ews = 0.0
+        bhist = int(st[F_BHIST])
+        if ds_block > 0:
+            if n == 0:
+                st[F_EWS] = x
+            ews = st[F_EWS] + (x - st[F_EWS]) / ds_block
+            if rng > 0.0:
+                bsym = int((ews - lo) / rng * n_levels)
+                bsym = min(max(bsym, 0), n_levels - 1)
+            else:
+                bsym = n_levels // 2
+            bknown = int(min(st[F_NBLK], ds_order))
+            bctx = bhist % ds_mod if bknown == ds_order else bhist + 7919 * bknown
+            c4 = counts[i, _cell(70, bctx * n_levels + bsym, mask)]
+            r4 = 1.0 / (1.0 + c4)
+
         if combine == 0:
             raw = use_r1 * r1
             if use_r2 * r2 > raw:
                 raw = use_r2 * r2
             if use_r3 * r3 > raw:
                 raw = use_r3 * r3
+            if use_r4 * r4 > raw:
+                raw = use_r4 * r4
         else:
-            raw = (use_r1 * r1 + use_r2 * r2 + use_r3 * r3) / (use_r1 + use_r2 + use_r3 + 1e-12)
+            raw = (use_r1 * r1 + use_r2 * r2 + use_r3 * r3 + use_r4 * r4) / (
+                use_r1 + use_r2 + use_r3 + use_r4 + 1e-12
+            )
 
         # --- short-window mean and likelihood
         head = int(st[F_RING_HEAD])
@@ -279,6 +322,13 @@ def score_kernel(
                 q = 1e-3
             st[F_PREV_RED] = 1.0 if red else 0.0
             score = math.log(q + 1e-10) / LOG_EPS
+            if lik_win2 > 0.0:
+                mu2 = max(st[F_LIK_MU2], mean_floor)
+                sd2 = math.sqrt(max(st[F_LIK_VAR2], var_floor))
+                q2 = 0.5 * math.erfc((m - mu2) / sd2 / math.sqrt(2.0))
+                score2 = math.log(q2 + 1e-10) / LOG_EPS
+                if score2 < score:
+                    score = score2
         if lik_mode == 1:
             score = m
         if n < warmup:
@@ -295,6 +345,11 @@ def score_kernel(
             st[F_LIK_MU] += a * d
             st[F_LIK_VAR] = (1.0 - a) * (st[F_LIK_VAR] + a * d * d)
             st[F_LIK_N] = lik_n + 1.0
+            if lik_win2 > 0.0:
+                a2 = 1.0 / min(lik_n + 1.0, lik_win2)
+                d2 = m - st[F_LIK_MU2]
+                st[F_LIK_MU2] += a2 * d2
+                st[F_LIK_VAR2] = (1.0 - a2) * (st[F_LIK_VAR2] + a2 * d2 * d2)
         if learn:
             ctx = 0
             pw = 1
@@ -304,6 +359,8 @@ def score_kernel(
                     pw *= n_levels
                 counts[i, _cell(2 * k, ctx, mask)] += 1
                 counts[i, _cell(2 * k + 1, ctx * n_levels + s, mask)] += 1
+            if ds_block > 0:
+                counts[i, _cell(70, bctx * n_levels + bsym, mask)] += 1
             if day_slots > 0:
                 counts[i, _cell(99, dslot * n_levels + s, mask)] += 1
                 counts[i, _cell(98, dslot, mask)] += 1
@@ -326,6 +383,21 @@ def score_kernel(
         if x > hi:
             st[F_HI] = x
         st[F_PREV_X] = x
+        if ds_block > 0:
+            st[F_EWS] = ews
+            st[F_BLK_SUM] += x
+            st[F_BLK_N] += 1.0
+            if st[F_BLK_N] >= ds_block:
+                bm = st[F_BLK_SUM] / st[F_BLK_N]
+                if rng > 0.0:
+                    b = int((bm - lo) / rng * n_levels)
+                    b = min(max(b, 0), n_levels - 1)
+                else:
+                    b = n_levels // 2
+                st[F_BHIST] = float((bhist * n_levels + b) % ds_mod)
+                st[F_NBLK] += 1.0
+                st[F_BLK_SUM] = 0.0
+                st[F_BLK_N] = 0.0
         st[F_N] = n + 1.0
 
         # --- refractory output
