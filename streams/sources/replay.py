@@ -10,7 +10,7 @@ data set        recorded series                                                c
 ==============  ============================================================  ======================
 ``nab_traffic`` NAB realTraffic speed / occupancy / travel time (MnDOT) and    traffic
                 NAB ``nyc_taxi`` passengers as a demand / flow signal
-``beijing_air`` hourly PM2.5, PM10, SO2, NO2, CO, O3 at 12 Beijing sites       air (one station/site)
+``beijing_air`` hourly PM2.5, PM10, SO2, NO2, CO, O3 at 12 Beijing sites       air (a station/site)
 ``batadal``     C-Town SCADA: tank levels, pump flows + status, valve V2,      water
                 junction pressures (hourly, with cyber attacks 1-3)
 ``tep``         Tennessee Eastman ``d00_te`` (normal) then ``d06_te``          hazard (one plant)
@@ -250,15 +250,15 @@ class ReplaySource:
         self.sensor_ids: tuple[str, ...] = tuple(ids)
         self._ids = np.array(ids, dtype=object)
         slot = {sid: i for i, sid in enumerate(ids)}
-        #: (recording name, recorded column, group) -> sensor id
-        self.mapping: dict[tuple[str, str, str], str] = {}
-        #: recorded series with no free matching sensor: (recording, column, group)
-        self.unmapped: list[tuple[str, str, str]] = []
+        #: (recording name, series key e.g. "DONGSI-PM25", "6005-SPEED") -> sensor id
+        self.mapping: dict[tuple[str, str], str] = {}
+        #: recorded series with no free matching sensor, as (recording name, series key)
+        self.unmapped: list[tuple[str, str]] = []
         self._cursors: list[_Cursor] = []
         for t in tables:
             lut = np.full(len(t.spec.series), -1, np.int64)
             for i, s in enumerate(t.spec.series):
-                label = (t.spec.name, s.column, s.group)
+                label = (t.spec.name, s.key)
                 sid = assignment.get((t.spec.name, i))
                 if sid is None:
                     self.unmapped.append(label)
@@ -374,10 +374,11 @@ def map_series(
             if asset is not None:
                 claimed.add(asset)
             for i in idx:
-                s = t.spec.series[i]
-                pools = ([by_asset[asset]] if asset else []) + [by_metric.get((domain, s.metric), [])]
+                spec = t.spec.series[i]
+                pools = [by_asset[asset]] if asset else []
+                pools.append(by_metric.get((domain, spec.metric), []))
                 for pool in pools:
-                    sid = _pick(pool, s, float(lo[i]), float(hi[i]), used)
+                    sid = _pick(pool, spec, float(lo[i]), float(hi[i]), used)
                     if sid is not None:
                         used.add(sid)
                         out[(t.spec.name, i)] = sid
@@ -385,7 +386,9 @@ def map_series(
     return out
 
 
-def _pick(pool: Iterable[Sensor], s: SeriesSpec, lo: float, hi: float, used: set[str]) -> str | None:
+def _pick(
+    pool: Iterable[Sensor], s: SeriesSpec, lo: float, hi: float, used: set[str]
+) -> str | None:
     want = standalone_id(s)
     cands = [x for x in pool if x.metric == s.metric and x.sensor_id not in used]
     if not cands:
@@ -422,8 +425,9 @@ def _check_core_metrics(registry: SensorRegistry, names: Sequence[str]) -> None:
             offered = sorted({m for d, m in have if d == domain})
             raise ReplayMappingError(
                 f"cannot replay {name!r}: the registry has no {domain} sensor with metric "
-                f"{', '.join(repr(m) for m in missing)} (its {domain} metrics: {offered or 'none'}). "
-                "Add such sensors to the city, or use replay_registry() for a standalone registry."
+                f"{', '.join(repr(m) for m in missing)} (its {domain} metrics: "
+                f"{offered or 'none'}). Add such sensors to the city, or use replay_registry() "
+                "for a standalone registry."
             )
 
 

@@ -74,7 +74,9 @@ def _nab_traffic() -> tuple[RecordingSpec, ...]:
         metric, unit, scale, tag = kinds[kind]
         group = ("TT" + site) if kind == "TravelTime" else site.upper()
         f = f"nab/data/realTraffic/{n}"
-        series.append(SeriesSpec(f, "value", f"{group}-{tag}", group, "traffic", metric, unit, scale))
+        series.append(
+            SeriesSpec(f, "value", f"{group}-{tag}", group, "traffic", metric, unit, scale)
+        )
     traffic = RecordingSpec(
         "nab_realtraffic",
         "nab",
@@ -90,8 +92,11 @@ def _nab_traffic() -> tuple[RecordingSpec, ...]:
         (taxi_file,),
         1800,
         # passengers per 30 min -> per hour (x2): a citywide demand/flow signal
-        (SeriesSpec(taxi_file, "value", "NYCTAXI-FLOW", "NYCTAXI", "traffic", "flow_vph",
-                    "veh/h", 2.0),),
+        (
+            SeriesSpec(
+                taxi_file, "value", "NYCTAXI-FLOW", "NYCTAXI", "traffic", "flow_vph", "veh/h", 2.0
+            ),
+        ),
         "NAB realKnownCause/nyc_taxi (NYC TLC, aggregated by Numenta), MIT licence",
     )
     return traffic, taxi
@@ -120,7 +125,9 @@ def _beijing() -> tuple[RecordingSpec, ...]:
         files.append(f)
         g = site.upper()
         for col, metric, unit, scale in _AIR:
-            series.append(SeriesSpec(f, col, f"{g}-{metric.upper()}", g, "air", metric, unit, scale))
+            series.append(
+                SeriesSpec(f, col, f"{g}-{metric.upper()}", g, "air", metric, unit, scale)
+            )
     return (
         RecordingSpec(
             "beijing_air",
@@ -151,8 +158,9 @@ def _batadal() -> tuple[RecordingSpec, ...]:
     s.append(SeriesSpec(f, "S_V2", "V2-STATUS", "V2", "water", "valve_open", "0/1"))
     for j in _BATADAL_JUNCTIONS:
         s.append(
-            SeriesSpec(f, f"P_{j}", f"{j}-PRESSURE", j, "water", "pressure_mpa", "MPa",
-                       M_HEAD_TO_MPA)
+            SeriesSpec(
+                f, f"P_{j}", f"{j}-PRESSURE", j, "water", "pressure_mpa", "MPa", M_HEAD_TO_MPA
+            )
         )
     return (
         RecordingSpec(
