@@ -274,8 +274,6 @@ def china_aqi(
     iaqi: dict[str, int | None] = {}
     for k, arr in res.iaqi.items():
         x = float(arr[0])
-        if k == "so2_24h" and k not in used and math.isnan(x):
-            continue  # the substitute was not needed
         iaqi[k] = None if math.isnan(x) else int(x)
     status = {
         k: ("/" if k not in vals else "ok" if iaqi.get(k) is not None else "NA") for k in used
