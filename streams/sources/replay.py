@@ -49,10 +49,16 @@ gas_lel_pct,                   hazard   no recorded source (simulator only)
 gas_ppm
 ===================  ========  =======  ==========================================================
 
+A city sensor also receives a series when its metric is an alias from
+:data:`METRIC_ALIASES` (``speed``, ``flow``, ``occ``, ``pressure``, ``tank_level``,
+``temperature``, ``level`` ...) and its ``unit`` is the series' unit, empty, or
+convertible by :data:`UNIT_FACTORS` (e.g. L/s → m3/h × 3.6, kPa → MPa × 0.001); the
+value is then converted to the sensor's unit.
+
 Mapping onto a registry (deterministic): every recorded series belongs to a *group* (a
 detector station, an air site, a tank / pump / junction, the plant). Groups are visited
 in catalogue order; each claims the not-yet-claimed city asset (``Sensor.asset_id``) of
-its domain that has free sensors for the most of its metrics (ties: the asset named
+its domain that has free fitting sensors for the most of its series (ties: the asset named
 like the standalone one, then ``asset_id`` order). Each series then takes a free sensor
 of that asset with its metric, else a free sensor of that domain/metric anywhere;
 candidates whose physical range ``[lo, hi]`` covers the recorded values come first,
@@ -133,6 +139,33 @@ METRICS: dict[str, tuple[str, float, float]] = {
     "valve_pct": ("%", -5.0, 110.0),
     "gas_lel_pct": ("%LEL", 0.0, 100.0),
     "gas_ppm": ("ppm", 0.0, 10_000.0),
+}
+
+#: other metric names a city may use for the same quantity, per (domain, metric)
+METRIC_ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("traffic", "speed_kmh"): ("speed",),
+    ("traffic", "flow_vph"): ("flow", "volume"),
+    ("traffic", "occupancy_pct"): ("occupancy", "occ"),
+    ("traffic", "travel_time_s"): ("travel_time",),
+    ("air", "pm25"): ("pm2_5", "pm2.5"),
+    ("water", "pressure_mpa"): ("pressure",),
+    ("water", "flow_lps"): ("flow",),
+    ("water", "level_m"): ("tank_level", "level"),
+    ("water", "pump_on"): ("pump_status", "status"),
+    ("hazard", "pressure_kpa"): ("pressure",),
+    ("hazard", "temperature_c"): ("temperature",),
+    ("hazard", "level_pct"): ("level",),
+}
+
+#: (series unit, sensor unit) -> factor, for sensors that use another unit (after aliasing)
+UNIT_FACTORS: dict[tuple[str, str], float] = {
+    ("kpa", "mpa"): 0.001,
+    ("mpa", "kpa"): 1000.0,
+    ("l/s", "m3/h"): 3.6,
+    ("m3/h", "l/s"): 1.0 / 3.6,
+    ("km/h", "m/s"): 1.0 / 3.6,
+    ("mg/m3", "ug/m3"): 1000.0,
+    ("%", "fraction"): 0.01,
 }
 
 #: where standalone replay sensors are drawn (Fuzhou, the default city) and their district
@@ -246,7 +279,7 @@ class ReplaySource:
         self.start_ms = int(start_ms)
         self.loop = loop
         self.datasets = names
-        ids = sorted(set(assignment.values()))
+        ids = sorted({sid for sid, _ in assignment.values()})
         self.sensor_ids: tuple[str, ...] = tuple(ids)
         self._ids = np.array(ids, dtype=object)
         slot = {sid: i for i, sid in enumerate(ids)}
@@ -257,24 +290,33 @@ class ReplaySource:
         self._cursors: list[_Cursor] = []
         for t in tables:
             lut = np.full(len(t.spec.series), -1, np.int64)
+            factor = np.ones(len(t.spec.series), np.float64)
             for i, s in enumerate(t.spec.series):
                 label = (t.spec.name, s.key)
-                sid = assignment.get((t.spec.name, i))
-                if sid is None:
+                hit = assignment.get((t.spec.name, i))
+                if hit is None:
                     self.unmapped.append(label)
                 else:
-                    self.mapping[label] = sid
-                    lut[i] = slot[sid]
-            self._cursors.append(self._cursor(t, lut, missing))
+                    self.mapping[label] = hit[0]
+                    lut[i] = slot[hit[0]]
+                    factor[i] = hit[1]
+            self._cursors.append(self._cursor(t, lut, factor, missing))
 
-    def _cursor(self, t: RecordedTable, lut: npt.NDArray[np.int64], missing: str) -> _Cursor:
+    def _cursor(
+        self,
+        t: RecordedTable,
+        lut: npt.NDArray[np.int64],
+        factor: npt.NDArray[np.float64],
+        missing: str,
+    ) -> _Cursor:
         sensor = lut[t.series]
         keep = sensor >= 0
         if missing == "skip":
             keep &= np.isfinite(t.values)
         rel = t.ts_ms - (int(t.ts_ms[0]) if len(t.ts_ms) else 0)
         span = int(rel[-1]) + t.spec.period_s * 1000 if len(rel) else t.spec.period_s * 1000
-        vals = t.values[keep]
+        f = factor[t.series[keep]]
+        vals = np.where(f == 1.0, t.values[keep], t.values[keep] * f)
         return _Cursor(
             offset_ms=self._scale(rel[keep]),
             sensor=sensor[keep],
@@ -343,8 +385,8 @@ class ReplaySource:
 
 def map_series(
     registry: SensorRegistry, tables: Sequence[RecordedTable]
-) -> dict[tuple[str, int], str]:
-    """Deterministic (recording name, series index) -> sensor id (see module doc)."""
+) -> dict[tuple[str, int], tuple[str, float]]:
+    """Deterministic (recording, series index) -> (sensor id, unit factor); see module doc."""
     by_asset: dict[tuple[str, str], list[Sensor]] = {}
     by_metric: dict[tuple[str, str], list[Sensor]] = {}
     for s in registry.sensors:
@@ -352,49 +394,84 @@ def map_series(
         by_metric.setdefault((s.domain, s.metric), []).append(s)
     used: set[str] = set()
     claimed: set[tuple[str, str]] = set()
-    out: dict[tuple[str, int], str] = {}
+    out: dict[tuple[str, int], tuple[str, float]] = {}
     for t in tables:
         lo, hi = _series_ranges(t)
         for idx in _groups(t.spec).values():
-            first = t.spec.series[idx[0]]
-            domain = first.domain
-            metrics = {t.spec.series[i].metric for i in idx}
+            specs = [t.spec.series[i] for i in idx]
+            domain = specs[0].domain
+            names = {n for sp in specs for n in metric_names(sp.domain, sp.metric)}
             best: tuple[tuple[int, bool, str], tuple[str, str]] | None = None
             for key, sensors in by_asset.items():
                 if key[0] != domain or key in claimed:
                     continue
-                free = {s.metric for s in sensors if s.sensor_id not in used}
-                score = len(metrics & free)
+                free = [x for x in sensors if x.metric in names and x.sensor_id not in used]
+                score = sum(any(unit_factor(sp, x) is not None for x in free) for sp in specs)
                 if score == 0:
                     continue
-                rank = (-score, key[1] != standalone_asset(first), key[1])
+                rank = (-score, key[1] != standalone_asset(specs[0]), key[1])
                 if best is None or rank < best[0]:
                     best = (rank, key)
             asset = best[1] if best else None
             if asset is not None:
                 claimed.add(asset)
-            for i in idx:
-                spec = t.spec.series[i]
+            for i, spec in zip(idx, specs, strict=True):
                 pools = [by_asset[asset]] if asset else []
-                pools.append(by_metric.get((domain, spec.metric), []))
+                pools.append(
+                    [
+                        x
+                        for n in metric_names(domain, spec.metric)
+                        for x in by_metric.get((domain, n), [])
+                    ]
+                )
                 for pool in pools:
-                    sid = _pick(pool, spec, float(lo[i]), float(hi[i]), used)
-                    if sid is not None:
-                        used.add(sid)
-                        out[(t.spec.name, i)] = sid
+                    hit = _pick(pool, spec, float(lo[i]), float(hi[i]), used)
+                    if hit is not None:
+                        used.add(hit[0])
+                        out[(t.spec.name, i)] = hit
                         break
     return out
 
 
+def metric_names(domain: str, metric: str) -> tuple[str, ...]:
+    """The metric itself, then its accepted aliases (:data:`METRIC_ALIASES`)."""
+    return (metric, *METRIC_ALIASES.get((domain, metric), ()))
+
+
+def unit_factor(spec: SeriesSpec, sensor: Sensor) -> float | None:
+    """Factor from the series' unit to the sensor's, or None if the sensor does not fit.
+
+    A sensor fits when its metric is the series' metric or an alias, and its unit is the
+    same (case and spaces ignored), empty (unspecified), or convertible (:data:`UNIT_FACTORS`).
+    """
+    if sensor.domain != spec.domain or sensor.metric not in metric_names(spec.domain, spec.metric):
+        return None
+    a, b = _norm_unit(spec.unit), _norm_unit(sensor.unit)
+    if not b or a == b:
+        return 1.0
+    return UNIT_FACTORS.get((a, b))
+
+
+def _norm_unit(u: str) -> str:
+    return u.replace(" ", "").replace("µ", "u").replace("°", "deg").lower()
+
+
 def _pick(
     pool: Iterable[Sensor], s: SeriesSpec, lo: float, hi: float, used: set[str]
-) -> str | None:
+) -> tuple[str, float] | None:
     want = standalone_id(s)
-    cands = [x for x in pool if x.metric == s.metric and x.sensor_id not in used]
-    if not cands:
-        return None
-    covers = (lambda x: True) if not np.isfinite(lo) else (lambda x: x.lo <= lo and hi <= x.hi)
-    return min(cands, key=lambda x: (x.sensor_id != want, not covers(x), x.sensor_id)).sensor_id
+    best: tuple[tuple[bool, bool, str], tuple[str, float]] | None = None
+    for x in pool:
+        if x.sensor_id in used:
+            continue
+        f = unit_factor(s, x)
+        if f is None:
+            continue
+        covers = not np.isfinite(lo) or (x.lo <= lo * f and hi * f <= x.hi)
+        rank = (x.sensor_id != want, not covers, x.sensor_id)
+        if best is None or rank < best[0]:
+            best = (rank, (x.sensor_id, f))
+    return None if best is None else best[1]
 
 
 def _series_ranges(t: RecordedTable) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -420,7 +497,10 @@ def _check_core_metrics(registry: SensorRegistry, names: Sequence[str]) -> None:
     have = {(s.domain, s.metric) for s in registry.sensors}
     for name in names:
         domain = DATASETS[name][0].series[0].domain
-        missing = [m for m in CORE_METRICS[name] if (domain, m) not in have]
+        missing = [
+            m for m in CORE_METRICS[name]
+            if not any((domain, n) in have for n in metric_names(domain, m))
+        ]  # fmt: skip
         if missing:
             offered = sorted({m for d, m in have if d == domain})
             raise ReplayMappingError(

@@ -234,3 +234,48 @@ def test_data_dir_reads_the_upstream_layout(tmp_path: Path) -> None:
     batch = _all(src)
     assert len(batch) == 3 * 52 and batch.ts.max() == 2 * 180_000
     assert _series(batch, "RP-HAZARD-TEP-XMV11")[1].tolist() == [51.5] * 3
+
+
+def test_city_metric_aliases_and_units_are_converted() -> None:
+    def s(sid: str, dom: str, metric: str, unit: str, asset: str, hi: float) -> Sensor:
+        return Sensor(sid, dom, metric, unit, 119.3, 26.1, "350102", "", 0.0, hi, asset, 60)  # type: ignore[arg-type]
+
+    reg = SensorRegistry(
+        [s("WTR-1-pressure", "water", "pressure", "MPa", "N-1", 1.6),
+         s("WTR-1-flow", "water", "flow", "m3/h", "N-1", 5000.0),
+         s("WTR-T1-level", "water", "tank_level", "m", "WT-1", 10.0),
+         s("HAZ-1-pressure", "hazard", "pressure", "MPa", "HS-1", 4.0),
+         s("HAZ-1-temperature", "hazard", "temperature", "degC", "HS-1", 150.0),
+         s("HAZ-1-lel", "hazard", "lel", "%LEL", "HS-1", 100.0)]
+    )  # fmt: skip
+    src = ReplaySource(reg, ["batadal", "tep"], speed=1.0, start_ms=START)
+    assert src.mapping[("batadal", "T1-LEVEL")] == "WTR-T1-level"
+    assert src.mapping[("batadal", "PU1-FLOW")] == "WTR-1-flow"
+    assert src.mapping[("tep", "TEP-XMEAS07")] == "HAZ-1-pressure"  # first kPa series
+    batch = _all(src)
+    rows = _extract_rows("batadal/BATADAL_dataset04.csv.gz")
+    np.testing.assert_allclose(
+        _series(batch, "WTR-1-flow")[1], [float(r["F_PU1"]) * 3.6 for r in rows]
+    )  # L/s -> m3/h
+    d00 = _extract_rows("tep/d00_te.csv.gz")
+    np.testing.assert_allclose(
+        _series(batch, "HAZ-1-pressure")[1][:960], [float(r["XMEAS(7)"]) / 1000 for r in d00]
+    )  # kPa -> MPa
+    assert ("tep", "TEP-XMEAS01") in src.unmapped  # no flow sensor at the plant
+
+
+def test_replay_reads_only_the_shipped_extracts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streams.sources.recorded import readers
+
+    opened: list[Path] = []
+    real = readers.resolve
+
+    def spy(root: Path, logical: str) -> Path:
+        path = real(root, logical)
+        opened.append(path)
+        return path
+
+    monkeypatch.setattr(readers, "resolve", spy)
+    ReplaySource(replay_registry(), speed=1.0, start_ms=START)
+    assert len(opened) == 7 + 1 + 12 + 1 + 2
+    assert all(p.is_relative_to(EXTRACTS_DIR) and p.suffix == ".gz" for p in opened)
