@@ -1,27 +1,34 @@
-"""The web process: Dash pages, ``/healthz``, ``/metrics`` and the Socket.IO push server.
+"""The web process: Dash pages, ``/healthz``, ``/metrics``, REST API and Socket.IO push.
 
 ``create_app`` is a factory (no module-level live objects): the caller passes the
-settings, the state store to read, the registry and a clock.
+settings, the state store to read, the city and a clock. Pages live in
+``dashboard/pages/`` and API blueprints in ``dashboard/api/``; each module has
+``register(ctx)`` and is picked up here, so adding one does not touch this file.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
+import pkgutil
+import secrets
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import dash
 from dash import Dash, Input, Output, State, dcc, html
 from flask import Flask, Response, jsonify
 from flask_socketio import SocketIO
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from config.city.registry import SensorRegistry
 from config.settings import Settings
-from dashboard.snapshot import health, status_view
+from dashboard import api as api_package
+from dashboard import pages as pages_package
+from dashboard.context import AppContext
+from dashboard.snapshot import health
 from layouts import ids
 from layouts.messages import DEFAULT_LANGUAGE, LANGUAGES, t
-from layouts.status import render as render_status
 from streams.clock import Clock
 from streams.state import StateStore
 
@@ -29,49 +36,40 @@ log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-@dataclass
-class WebApp:
-    server: Flask
-    dash: Dash
-    socketio: SocketIO
-    pushed: list[int] = field(default_factory=lambda: [0])
-
-
-def create_app(settings: Settings, state: StateStore, registry: SensorRegistry,
-               clock: Clock) -> WebApp:
+def create_app(settings: Settings, state: StateStore, city: Any, clock: Clock) -> AppContext:
     server = Flask(__name__)
-    server.config["SECRET_KEY"] = _secret(settings)
+    # shared by all web processes of a deployment (sessions); random when not configured
+    server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     dash_app = Dash(
         __name__, server=server, assets_folder=str(ASSETS), serve_locally=True,
-        title=t("app.title"), update_title=None, suppress_callback_exceptions=True,
+        use_pages=True, pages_folder="", title=t("app.title"), update_title=None,
+        suppress_callback_exceptions=True,
     )
     queue = settings.state if settings.state.startswith("redis://") else None
     socketio = SocketIO(server, async_mode="threading", message_queue=queue,
                         cors_allowed_origins=[])
-    app = WebApp(server, dash_app, socketio)
+    ctx = AppContext(settings, state, city, clock, server, dash_app, socketio)
 
     @server.get("/healthz")
     def healthz() -> Response:
-        snap = health(state, clock.now_ms(), settings.stale_after_s, app.pushed[0])
+        snap = health(state, clock.now_ms(), settings.stale_after_s, ctx.counters["pushed"])
         return jsonify(snap.as_json())
 
     @server.get("/metrics")
     def metrics() -> Response:
-        snap = health(state, clock.now_ms(), settings.stale_after_s, app.pushed[0])
+        snap = health(state, clock.now_ms(), settings.stale_after_s, ctx.counters["pushed"])
         return Response(snap.as_prometheus(), mimetype="text/plain; version=0.0.4")
 
-    dash_app.layout = html.Div(
-        className="page",
-        children=[
-            dcc.Store(id=ids.LANG_STORE, storage_type="local", data=settings.language),
-            html.Header(className="topbar", children=[
-                html.H1(id="page-title"),
-                html.Button(id=ids.LANG_BUTTON, n_clicks=0, className="lang-button"),
-            ]),
-            dcc.Interval(id=ids.STATUS_TICK, interval=1000),
-            html.Main(id=ids.STATUS_BODY),
-        ],
-    )
+    for package in (pages_package, api_package):
+        for mod in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+            module = importlib.import_module(f"{package.__name__}.{mod.name}")
+            module.register(ctx)
+
+    dash_app.layout = html.Div(className="shell", children=[
+        dcc.Store(id=ids.LANG_STORE, storage_type="local", data=settings.language),
+        html.Button(id=ids.LANG_BUTTON, n_clicks=0, className="lang-button"),
+        dash.page_container,
+    ])
 
     @dash_app.callback(
         Output(ids.LANG_STORE, "data"),
@@ -82,34 +80,19 @@ def create_app(settings: Settings, state: StateStore, registry: SensorRegistry,
     def switch_language(_n: int, lang: str) -> str:
         return "en" if lang != "en" else "zh-CN"
 
-    @dash_app.callback(
-        Output(ids.STATUS_BODY, "children"),
-        Output("page-title", "children"),
-        Output(ids.LANG_BUTTON, "children"),
-        Input(ids.STATUS_TICK, "n_intervals"),
-        Input(ids.LANG_STORE, "data"),
-    )
-    def refresh(_n: int, lang: str) -> tuple[html.Div, str, str]:
-        lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
-        view = status_view(state, registry, clock.now_ms(), settings.stale_after_s,
-                           app.pushed[0])
-        title = f"{t('app.title', lang)} · {t('status.title', lang)}"
-        return render_status(view, lang), title, t("lang.switch", lang)
+    @dash_app.callback(Output(ids.LANG_BUTTON, "children"), Input(ids.LANG_STORE, "data"))
+    def language_label(lang: str) -> str:
+        return t("lang.switch", lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
 
-    return app
-
-
-def _secret(settings: Settings) -> str:
-    import secrets
-
-    return secrets.token_hex(32)
+    return ctx
 
 
 class Server:
     """Threaded WSGI server that stops cleanly (Ctrl-C / SIGTERM call :meth:`shutdown`)."""
 
-    def __init__(self, app: WebApp, host: str, port: int) -> None:
-        self._srv: BaseWSGIServer = make_server(host, port, app.server, threaded=True)
+    def __init__(self, ctx: AppContext, host: str, port: int) -> None:
+        self._ctx = ctx
+        self._srv: BaseWSGIServer = make_server(host, port, ctx.server, threaded=True)
         self.port = self._srv.server_port
         self._thread: threading.Thread | None = None
 
@@ -118,6 +101,8 @@ class Server:
         self._thread.start()
 
     def shutdown(self) -> None:
+        for closer in self._ctx.closers:
+            closer.stop()
         self._srv.shutdown()
         if self._thread:
             self._thread.join(timeout=5)

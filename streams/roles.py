@@ -92,7 +92,7 @@ def run_embedded(settings: Settings, stop: threading.Event) -> None:
     stage = _engine_stage(settings, city.registry, bus, state, clock)
     loop = _consumer_loop(bus, "citycc-engine", stage)
     source = _simulator_loop(settings, city, bus, state, stop, clock)
-    web = create_app(settings, state, city.registry, clock)
+    web = create_app(settings, state, city, clock)
     server = Server(web, settings.host, settings.port)
     threads = [run_in_thread(loop.run, "engine"), run_in_thread(source.run, "simulator")]
     server.start()
@@ -176,7 +176,7 @@ def run_web(settings: Settings, stop: threading.Event) -> None:
 
     city = _city(settings)
     state = build_state(settings)
-    web = create_app(settings, state, city.registry, SystemClock())
+    web = create_app(settings, state, city, SystemClock())
     server = Server(web, settings.host, settings.port)
     server.start()
     log.info("serving on http://%s:%d", settings.host, server.port)
