@@ -93,4 +93,5 @@ def _parse(kind: Any, raw: str, name: str) -> Any:
             return Path(raw)
         return raw
     except ValueError as e:
-        raise ValueError(f"{ENV_PREFIX}{name.upper()}={raw!r} is not a valid {kind.__name__}") from e
+        var = f"{ENV_PREFIX}{name.upper()}"
+        raise ValueError(f"{var}={raw!r} is not a valid {kind.__name__}") from e

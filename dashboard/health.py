@@ -63,7 +63,8 @@ class HealthSnapshot:
             lines.append(f"{metric} {_fmt(counters[name])}")
         age = self.age_s
         lines.append("# TYPE citycc_newest_reading_age_seconds gauge")
-        lines.append(f"citycc_newest_reading_age_seconds {_fmt(age if age is not None else math.nan)}")
+        age_text = _fmt(age if age is not None else math.nan)
+        lines.append(f"citycc_newest_reading_age_seconds {age_text}")
         lines.append("# TYPE citycc_up gauge")
         lines.append(f"citycc_up {1 if self.status == 'ok' else 0}")
         return "\n".join(lines) + "\n"

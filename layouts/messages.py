@@ -1,7 +1,8 @@
 """The UI message catalog: every user-facing string, in zh-CN (default) and English.
 
-Parts live in ``layouts/catalog/`` (one module per page or domain). Layouts call :func:`t` with a key; a missing key fails loudly in tests rather than
-showing a raw key to an operator.
+Parts live in ``layouts/catalog/`` (one module per page or domain). Layouts call
+:func:`t` with a key; a missing key fails loudly in tests rather than showing a raw
+key to an operator.
 
 >>> t("status.title", "en")
 'System status'

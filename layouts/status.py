@@ -65,7 +65,8 @@ def _card(title: str, *children: Any) -> html.Section:
 
 def _pipeline(view: StatusView, lang: str) -> html.Section:
     status_key = {"ok": "status.ok", "stale": "status.stale"}.get(view.status, "status.starting")
-    age = "—" if view.newest_age_s is None else f"{view.newest_age_s:.1f} {t('status.seconds', lang)}"
+    seconds = t("status.seconds", lang)
+    age = "—" if view.newest_age_s is None else f"{view.newest_age_s:.1f} {seconds}"
     tiles = [
         html.Div(
             className=f"tile status-{view.status}",
