@@ -7,19 +7,29 @@ Intervals come from per-horizon quantile tracking of the combined forecast's sig
 (§4.2). All state is in arrays indexed by a dense sensor index (§5); the class in
 :mod:`models.forecast.streaming` owns them.
 
-State layout (``n`` sensors, ``K`` candidates, ``G`` tracked horizons, ``P = sum(grid)``):
+State layout (``n`` sensors, ``K`` candidates, ``G`` tracked horizons). Layouts put what one
+update touches in the same cache lines, because with thousands of sensors the kernel is bound by
+memory latency, not arithmetic:
 
 * ``ist[n, NI]`` int64: last step, start step, observations, missing run, steps since reset.
-* ``fst[n, NF]`` float64: last finite value, minimum value seen.
+* ``fst[n, NF]``: last finite value, minimum value seen.
 * ``cst[n, K, NC]``: level, trend, AR error, robust scale (EW mean |error|), error count,
   signed run of large errors (level-shift detector).
-* ``loss[n, K, G, 2]``: discounted sum of |error| and discounted count per horizon.
-* ``qst[n, G, NQ]``: lower / upper tracked quantile of the signed error, EW mean |error|, count.
-* ``pend[n, K + 1, P]``: forecasts still waiting for their target (row ``K`` = combination);
-  horizon ``grid[g]`` uses the ring ``off[g] .. off[g] + grid[g]``, slot ``step % grid[g]``.
-* ``hist[n, m2]``: raw values by weekly slot (NaN = missing), for the seasonal-naive members.
-* ``dh[n, m1]``, ``dd[n, m1]``, ``ww[n, m2]``, ``dm[n, m1]``: seasonal indices of HW_ADD, DSHW
-  (day, week) and HW_MUL; NaN = slot not yet seen.
+* ``season[n, m1, 3]``: daily indices of HW_ADD, DSHW and HW_MUL (NaN = slot not seen yet).
+* ``week[n, m2, 2]``: raw value by weekly slot (NaN = missing; the seasonal-naive members) and
+  the weekly index of DSHW.
+* ``loss[n, G, K, 2]``: discounted sum of |error| and discounted count per tracked horizon.
+* ``qst[n, G, NQ]``: lower / upper tracked quantile of the error in units of its EW mean
+  |error|, that EW mean, count.
+* ``pend[n, P, K + 1]``: issued forecasts waiting for their target (column ``K`` = the
+  combination).
+
+Rotation: scoring every candidate at every tracked horizon from every origin would cost
+``K * G`` forecasts per reading. Instead step ``t`` issues forecasts only for tracked horizon
+``g = t % G``; each horizon is still scored from every G-th origin, which is plenty for a
+discounted loss and a quantile tracker, and the work per reading drops G-fold. ``gi[G, 4]``
+holds per tracked horizon: steps ahead, ring offset into ``pend``, ring length, and
+``(h + g) % G`` (the phase at which its forecasts fall due).
 
 Steps are ``ts_ms // period_ms`` so seasonal slots follow the clock, not the row count.
 
@@ -98,6 +108,19 @@ IP_WARM = 8
 IP_NONNEG = 9
 NIPAR = 10
 
+# grid info columns gi[G, ...]
+GI_H = 0
+GI_OFF = 1
+GI_LEN = 2
+GI_DUE = 3
+
+# season / week columns
+SD_HW = 0
+SD_DS = 1
+SD_MU = 2
+WK_Y = 0
+WK_W = 1
+
 # model codes (mirror models.forecast.config)
 NAIVE = 0
 HOLT = 1
@@ -117,60 +140,69 @@ def step_of(ts_ms: np.int64, period_ms: np.int64) -> np.int64:
 
 
 @kernel
-def _cand_forecast(code, k, i, t, h, cst, hist, dh, dd, ww, dm, ist, fst, phih, arp, m1, m2):
-    """Forecast of candidate ``k`` for step ``t + h`` from the state after step ``t``."""
-    if code == NAIVE:
-        return fst[i, F_YLAST]
-    if code == SNAIVE_DAY or code == SNAIVE_WEEK:
-        m = m1 if code == SNAIVE_DAY else m2
-        j = t + h - m * ((h + m - 1) // m)
-        if j < ist[i, I_START]:
-            return np.nan
-        return hist[i, j % m2]
-    base = cst[i, k, C_LEV] + phih[k, h] * cst[i, k, C_TR]
-    if code == HOLT:
-        return base
-    corr = arp[k, h] * cst[i, k, C_ARE]
-    if code == HW_ADD:
-        return base + dh[i, (t + h) % m1] + corr
-    if code == DSHW:
-        return base + dd[i, (t + h) % m1] + ww[i, (t + h) % m2] + corr
-    if code == HW_MUL:
-        if fst[i, F_MINY] <= 0.0:
-            return np.nan
-        return base * dm[i, (t + h) % m1] + corr
-    return np.nan
+def _bank_forecast(i, t, h_lo, h_hi, ctype, cst, season, week, ist, fst, phih, arp, fkm):
+    """Forecasts of every candidate for steps ``t + h``, ``h_lo <= h <= h_hi``, into
+    ``fkm[h - h_lo, k]``, from the state after step ``t``."""
+    m1 = season.shape[1]
+    m2 = week.shape[1]
+    start = ist[i, I_START]
+    ylast = fst[i, F_YLAST]
+    positive = fst[i, F_MINY] > 0.0
+    k_n = ctype.shape[0]
+    s1 = (t + h_lo) % m1
+    s2 = (t + h_lo) % m2
+    for h in range(h_lo, h_hi + 1):
+        r = h - h_lo
+        jd = t + h - m1 * ((h + m1 - 1) // m1)
+        jw = t + h - m2 * ((h + m2 - 1) // m2)
+        for k in range(k_n):
+            code = ctype[k]
+            if code == NAIVE:
+                f = ylast
+            elif code == SNAIVE_DAY:
+                f = week[i, jd % m2, WK_Y] if jd >= start else np.nan
+            elif code == SNAIVE_WEEK:
+                f = week[i, s2, WK_Y] if jw >= start else np.nan
+            else:
+                f = cst[i, k, C_LEV] + phih[k, h] * cst[i, k, C_TR]
+                if code != HOLT:
+                    corr = arp[k, h] * cst[i, k, C_ARE]
+                    if code == HW_ADD:
+                        f = f + season[i, s1, SD_HW] + corr
+                    elif code == DSHW:
+                        w = week[i, s2, WK_W]
+                        if math.isnan(w):
+                            w = 0.0
+                        f = f + season[i, s1, SD_DS] + w + corr
+                    elif code == HW_MUL:
+                        f = f * season[i, s1, SD_MU] + corr if positive else np.nan
+                    else:
+                        f = np.nan
+            fkm[r, k] = f
+        s1 += 1
+        if s1 == m1:
+            s1 = 0
+        s2 += 1
+        if s2 == m2:
+            s2 = 0
 
 
 @kernel
-def _combine(fk, lossk, power, mode, fb1, fb2):
-    """Combine candidate forecasts ``fk`` by their losses (NaN = not usable)."""
-    k_n = fk.shape[0]
+def _combine(fk, wk, fb1, fb2):
+    """Weighted mean of the usable forecasts (``wk`` > 0); fallback blend when none is.
+
+    The fallback (first SES member and daily seasonal naive) serves while a sensor warms up
+    and after a fault, until the online losses have enough evidence.
+    """
     tot = 0.0
     acc = 0.0
-    best = np.inf
-    bestf = np.nan
-    for k in range(k_n):
-        f = fk[k]
-        lk = lossk[k]
-        if math.isnan(f) or math.isnan(lk):
-            continue
-        if lk < 1e-100:
-            lk = 1e-100
-        if mode == 1:
-            if lk < best:
-                best = lk
-                bestf = f
-        else:
-            w = 1.0 / (lk * lk) if power == 2.0 else lk ** (-power)
+    for k in range(fk.shape[0]):
+        w = wk[k]
+        if w > 0.0 and not math.isnan(fk[k]):
             tot += w
-            acc += w * f
-    if mode == 1:
-        if not math.isnan(bestf):
-            return bestf
-    elif tot > 0.0:
+            acc += w * fk[k]
+    if tot > 0.0:
         return acc / tot
-    # fallback blend: first SES and daily seasonal naive (warming up / after a fault)
     f1 = fk[fb1] if fb1 >= 0 else np.nan
     f2 = fk[fb2] if fb2 >= 0 else np.nan
     if not math.isnan(f1) and not math.isnan(f2):
@@ -179,34 +211,41 @@ def _combine(fk, lossk, power, mode, fb1, fb2):
         return f1
     if not math.isnan(f2):
         return f2
-    for k in range(k_n):
+    for k in range(fk.shape[0]):
         if not math.isnan(fk[k]):
             return fk[k]
     return np.nan
 
 
 @kernel
-def _write_pending(i, t, ctype, cst, hist, dh, dd, ww, dm, ist, fst, loss, pend, grid, off,
-                   phih, arp, par, ipar, work):
-    """Issue the forecasts for ``t + grid[g]`` of every candidate and of the combination."""
-    k_n = ctype.shape[0]
-    m1 = ipar[IP_M1]
-    m2 = ipar[IP_M2]
+def _weights(loss, i, g, par, ipar, wk):
+    """Combination weights at tracked horizon ``g`` from the discounted losses (0 = unusable)."""
     minw = par[G_MINW]
-    fk = work[:k_n]
-    lk = work[k_n:2 * k_n]
-    for g in range(grid.shape[0]):
-        h = grid[g]
-        slot = off[g] + t % h
+    power = par[G_POWER]
+    k_n = wk.shape[0]
+    if ipar[IP_COMBINE] == 1:
+        best = -1
+        bl = np.inf
         for k in range(k_n):
-            f = _cand_forecast(ctype[k], k, i, t, h, cst, hist, dh, dd, ww, dm, ist, fst,
-                               phih, arp, m1, m2)
-            fk[k] = f
-            pend[i, k, slot] = f
-            w = loss[i, k, g, 1]
-            lk[k] = loss[i, k, g, 0] / w if w >= minw else np.nan
-        pend[i, k_n, slot] = _combine(fk, lk, par[G_POWER], ipar[IP_COMBINE], ipar[IP_FB1],
-                                      ipar[IP_FB2])
+            c = loss[i, g, k, 1]
+            wk[k] = 0.0
+            if c >= minw:
+                lk = loss[i, g, k, 0] / c
+                if lk < bl:
+                    bl = lk
+                    best = k
+        if best >= 0:
+            wk[best] = 1.0
+        return
+    for k in range(k_n):
+        c = loss[i, g, k, 1]
+        if c >= minw:
+            lk = loss[i, g, k, 0] / c
+            if lk < 1e-100:
+                lk = 1e-100
+            wk[k] = 1.0 / (lk * lk) if power == 2.0 else lk ** (-power)
+        else:
+            wk[k] = 0.0
 
 
 @kernel
@@ -248,22 +287,64 @@ def _track(qst, i, g, err, par):
 
 
 @kernel
-def _init_sensor(i, t, y, ctype, cst, hist, dh, dd, ww, dm, ist, fst):
+def _issue(i, t, ctype, cst, season, week, ist, fst, loss, pend, gi, phih, arp, par, ipar,
+           fkm, wk):
+    """Issue the forecasts of tracked horizon ``t % G`` (every candidate and the combination)."""
+    g_n = gi.shape[0]
+    g = t % g_n
+    h = gi[g, GI_H]
+    slot = gi[g, GI_OFF] + (t // g_n) % gi[g, GI_LEN]
+    _bank_forecast(i, t, h, h, ctype, cst, season, week, ist, fst, phih, arp, fkm)
+    fk = fkm[0]
+    _weights(loss, i, g, par, ipar, wk)
+    k_n = ctype.shape[0]
+    for k in range(k_n):
+        pend[i, slot, k] = fk[k]
+    pend[i, slot, k_n] = _combine(fk, wk, ipar[IP_FB1], ipar[IP_FB2])
+
+
+@kernel
+def _score(i, t, y, loss, qst, pend, gi, par):
+    """Score the forecasts that fall due at step ``t`` (issued ``h`` steps ago)."""
+    g_n = gi.shape[0]
+    k_n = pend.shape[2] - 1
+    disc = par[G_DISC]
+    phase = t % g_n
+    for g in range(g_n):
+        if gi[g, GI_DUE] != phase:
+            continue
+        o = t - gi[g, GI_H]
+        slot = gi[g, GI_OFF] + (o // g_n) % gi[g, GI_LEN]
+        for k in range(k_n):
+            f = pend[i, slot, k]
+            if not math.isnan(f):
+                loss[i, g, k, 0] = disc * loss[i, g, k, 0] + abs(y - f)
+                loss[i, g, k, 1] = disc * loss[i, g, k, 1] + 1.0
+        fc = pend[i, slot, k_n]
+        if not math.isnan(fc):
+            _track(qst, i, g, y - fc, par)
+
+
+@kernel
+def _init_sensor(i, t, y, ctype, cst, season, week, ist, fst):
     """First finite reading (or first after a fault): anchor levels, keep learnt seasons."""
-    m1 = dh.shape[1]
+    m1 = season.shape[1]
+    m2 = week.shape[1]
+    s1 = t % m1
     for k in range(ctype.shape[0]):
         code = ctype[k]
         lev = y
         if code == HW_ADD:
-            s = dh[i, t % m1]
+            s = season[i, s1, SD_HW]
             if not math.isnan(s):
                 lev = y - s
         elif code == DSHW:
-            s = dd[i, t % dd.shape[1]]
+            s = season[i, s1, SD_DS]
+            w = week[i, t % m2, WK_W]
             if not math.isnan(s):
-                lev = y - s - ww[i, t % ww.shape[1]]
+                lev = y - s - (0.0 if math.isnan(w) else w)
         elif code == HW_MUL:
-            s = dm[i, t % dm.shape[1]]
+            s = season[i, s1, SD_MU]
             if not math.isnan(s) and s > 0.0:
                 lev = y / s
         cst[i, k, C_LEV] = lev
@@ -278,14 +359,14 @@ def _init_sensor(i, t, y, ctype, cst, hist, dh, dd, ww, dm, ist, fst):
     fst[i, F_YLAST] = y
     if y < fst[i, F_MINY]:
         fst[i, F_MINY] = y
-    hist[i, t % hist.shape[1]] = y
+    week[i, t % m2, WK_Y] = y
 
 
 @kernel
-def _update_candidates(i, t, y, ctype, cp, cst, dh, dd, ww, dm, ist, fst, par, ipar):
+def _update_candidates(i, t, y, ctype, cp, cst, season, week, ist, fst, par, ipar):
     """Advance every smoothing member by one step; NaN ``y`` = no correction."""
-    m1 = ipar[IP_M1]
-    m2 = ipar[IP_M2]
+    m1 = season.shape[1]
+    m2 = week.shape[1]
     finite = not math.isnan(y)
     hk = par[G_HUBER] * MAD_TO_SD
     sk = par[G_SHIFTK] * MAD_TO_SD
@@ -302,36 +383,33 @@ def _update_candidates(i, t, y, ctype, cp, cst, dh, dd, ww, dm, ist, fst, par, i
         alpha = cp[k, P_ALPHA]
         beta = cp[k, P_BETA]
         phi = cp[k, P_PHI]
-        gam = cp[k, P_GAMMA]
-        gamw = cp[k, P_GAMMAW]
-        ar = cp[k, P_AR]
         lev = cst[i, k, C_LEV]
         tr = cst[i, k, C_TR]
         pl = lev + phi * tr
         if not finite:
             cst[i, k, C_LEV] = pl
             cst[i, k, C_TR] = phi * tr
-            cst[i, k, C_ARE] = ar * cst[i, k, C_ARE]
+            cst[i, k, C_ARE] = cp[k, P_AR] * cst[i, k, C_ARE]
             continue
         s = 0.0
         w = 0.0
         if code == HW_ADD:
-            s = dh[i, s1]
+            s = season[i, s1, SD_HW]
             if math.isnan(s):
-                dh[i, s1] = y - pl
+                season[i, s1, SD_HW] = y - pl
                 cst[i, k, C_LEV] = pl
                 cst[i, k, C_TR] = phi * tr
                 cst[i, k, C_ARE] = 0.0
                 continue
             base = pl + s
         elif code == DSHW:
-            s = dd[i, s1]
-            w = ww[i, s2]
+            s = season[i, s1, SD_DS]
+            w = week[i, s2, WK_W]
             if math.isnan(w):
                 w = 0.0
             if math.isnan(s):
-                dd[i, s1] = y - pl - w
-                ww[i, s2] = w
+                season[i, s1, SD_DS] = y - pl - w
+                week[i, s2, WK_W] = w
                 cst[i, k, C_LEV] = pl
                 cst[i, k, C_TR] = phi * tr
                 cst[i, k, C_ARE] = 0.0
@@ -344,9 +422,9 @@ def _update_candidates(i, t, y, ctype, cp, cst, dh, dd, ww, dm, ist, fst, par, i
                 cst[i, k, C_TR] = 0.0
                 cst[i, k, C_ARE] = 0.0
                 continue
-            s = dm[i, s1]
+            s = season[i, s1, SD_MU]
             if math.isnan(s):
-                dm[i, s1] = y / pl
+                season[i, s1, SD_MU] = y / pl
                 cst[i, k, C_LEV] = pl
                 cst[i, k, C_TR] = phi * tr
                 cst[i, k, C_ARE] = 0.0
@@ -388,6 +466,8 @@ def _update_candidates(i, t, y, ctype, cp, cst, dh, dd, ww, dm, ist, fst, par, i
         if shift:
             run = 0.0
         cst[i, k, C_RUN] = run
+        gam = cp[k, P_GAMMA]
+        g_eff = gam if gam * (cyc_d + 1) > 1.0 else 1.0 / (cyc_d + 1.0)
         if code == HW_MUL:
             if shift:
                 lev = y / s
@@ -395,54 +475,40 @@ def _update_candidates(i, t, y, ctype, cp, cst, dh, dd, ww, dm, ist, fst, par, i
             else:
                 lev = pl + alpha * ec / s
                 tr = phi * tr + beta * ec / s
-                g_eff = gam if gam * (cyc_d + 1) > 1.0 else 1.0 / (cyc_d + 1.0)
                 sn = s + g_eff * ec / pl
-                dm[i, s1] = sn if sn > 1e-3 else 1e-3
+                season[i, s1, SD_MU] = sn if sn > 1e-3 else 1e-3
             if lev <= 1e-9:
                 lev = 1e-9
+        elif shift:
+            lev = pl + eb
+            tr = 0.0
         else:
-            if shift:
-                lev = pl + eb
-                tr = 0.0
-            else:
-                lev = pl + alpha * ec
-                tr = phi * tr + beta * ec
-                if code == HW_ADD:
-                    g_eff = gam if gam * (cyc_d + 1) > 1.0 else 1.0 / (cyc_d + 1.0)
-                    dh[i, s1] = s + g_eff * ec
-                elif code == DSHW:
-                    g_eff = gam if gam * (cyc_d + 1) > 1.0 else 1.0 / (cyc_d + 1.0)
-                    dd[i, s1] = s + g_eff * ec
-                    gw_eff = gamw
-                    if cyc_w >= 1 and gamw * (cyc_w + 1) < 1.0:
-                        gw_eff = 1.0 / (cyc_w + 1.0)
-                    ww[i, s2] = w + gw_eff * ec
+            lev = pl + alpha * ec
+            tr = phi * tr + beta * ec
+            if code == HW_ADD:
+                season[i, s1, SD_HW] = s + g_eff * ec
+            elif code == DSHW:
+                season[i, s1, SD_DS] = s + g_eff * ec
+                gamw = cp[k, P_GAMMAW]
+                gw_eff = gamw
+                if cyc_w >= 1 and gamw * (cyc_w + 1) < 1.0:
+                    gw_eff = 1.0 / (cyc_w + 1.0)
+                week[i, s2, WK_W] = w + gw_eff * ec
         cst[i, k, C_LEV] = lev
         cst[i, k, C_TR] = tr
         cst[i, k, C_ARE] = 0.0 if shift else ec
 
 
 @kernel
-def _advance(i, t, y, ctype, cp, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst, pend, grid,
-             off, phih, arp, par, ipar, work):
+def _advance(i, t, y, ctype, cp, cst, season, week, ist, fst, loss, qst, pend, gi, phih, arp,
+             par, ipar, fkm, wk):
     """One step of one sensor: score due forecasts, update, issue new forecasts."""
-    k_n = ctype.shape[0]
     if not math.isnan(y):
-        disc = par[G_DISC]
-        for g in range(grid.shape[0]):
-            slot = off[g] + t % grid[g]
-            for k in range(k_n):
-                f = pend[i, k, slot]
-                if not math.isnan(f):
-                    loss[i, k, g, 0] = disc * loss[i, k, g, 0] + abs(y - f)
-                    loss[i, k, g, 1] = disc * loss[i, k, g, 1] + 1.0
-            fc = pend[i, k_n, slot]
-            if not math.isnan(fc):
-                _track(qst, i, g, y - fc, par)
+        _score(i, t, y, loss, qst, pend, gi, par)
         if y < fst[i, F_MINY]:
             fst[i, F_MINY] = y
-    _update_candidates(i, t, y, ctype, cp, cst, dh, dd, ww, dm, ist, fst, par, ipar)
-    hist[i, t % hist.shape[1]] = y
+    _update_candidates(i, t, y, ctype, cp, cst, season, week, ist, fst, par, ipar)
+    week[i, t % week.shape[1], WK_Y] = y
     if math.isnan(y):
         ist[i, I_MISS] += 1
     else:
@@ -451,94 +517,63 @@ def _advance(i, t, y, ctype, cp, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst,
         ist[i, I_NOBS] += 1
     ist[i, I_STEP] = t
     ist[i, I_SINCE] += 1
-    _write_pending(i, t, ctype, cst, hist, dh, dd, ww, dm, ist, fst, loss, pend, grid, off,
-                   phih, arp, par, ipar, work)
+    _issue(i, t, ctype, cst, season, week, ist, fst, loss, pend, gi, phih, arp, par, ipar,
+           fkm, wk)
 
 
 @kernel
-def _reset_sensor(i, hist, loss, pend, ist, cst):
-    """Sensor fault (gap longer than ``max_gap``): drop history, pending and skill counts."""
-    hist[i, :] = np.nan
-    pend[i, :, :] = np.nan
-    loss[i, :, :, :] = 0.0
-    cst[i, :, C_NE] = 0.0
-    ist[i, I_STEP] = -1
-
-
-@kernel
-def _ingest(i, t, y, ctype, cp, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst, pend, grid,
-            off, phih, arp, par, ipar, work):
+def _ingest(i, t, y, ctype, cp, cst, season, week, ist, fst, loss, qst, pend, gi, phih, arp,
+            par, ipar, fkm, wk):
     """Route one reading: initialise, drop duplicates, fill gaps with NaN steps, or reset."""
     last = ist[i, I_STEP]
     if last >= 0 and t <= last:
         return  # duplicate or late reading: the state has moved past it
     if last >= 0 and t - last - 1 > ipar[IP_MAXGAP]:
-        _reset_sensor(i, hist, loss, pend, ist, cst)
+        # sensor fault: drop history, issued forecasts and skill; keep the learnt seasons
+        week[i, :, WK_Y] = np.nan
+        pend[i, :, :] = np.nan
+        loss[i, :, :, :] = 0.0
+        cst[i, :, C_NE] = 0.0
+        ist[i, I_STEP] = -1
         last = -1
     if last < 0:
         if not math.isnan(y):
-            _init_sensor(i, t, y, ctype, cst, hist, dh, dd, ww, dm, ist, fst)
-            _write_pending(i, t, ctype, cst, hist, dh, dd, ww, dm, ist, fst, loss, pend, grid,
-                           off, phih, arp, par, ipar, work)
+            _init_sensor(i, t, y, ctype, cst, season, week, ist, fst)
+            _issue(i, t, ctype, cst, season, week, ist, fst, loss, pend, gi, phih, arp, par,
+                   ipar, fkm, wk)
         return
     for s in range(last + 1, t):
-        _advance(i, s, np.nan, ctype, cp, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst, pend,
-                 grid, off, phih, arp, par, ipar, work)
-    _advance(i, t, y, ctype, cp, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst, pend, grid,
-             off, phih, arp, par, ipar, work)
+        _advance(i, s, np.nan, ctype, cp, cst, season, week, ist, fst, loss, qst, pend, gi,
+                 phih, arp, par, ipar, fkm, wk)
+    _advance(i, t, y, ctype, cp, cst, season, week, ist, fst, loss, qst, pend, gi, phih, arp,
+             par, ipar, fkm, wk)
 
 
 @kernel
-def update(idx, val, ts, skip, ctype, cp, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst, pend,
-           grid, off, phih, arp, par, ipar):
+def update(idx, val, ts, skip, ist, fst, cst, season, week, loss, qst, pend, ctype, cp, gi,
+           phih, arp, par, ipar):
     """Feed a batch of readings in arrival order (the hot path: one call per batch).
 
     ``idx`` dense sensor indices, ``val`` values (NaN = missing), ``ts`` epoch milliseconds,
     ``skip`` nonzero where the anomaly engine flagged the reading (treated as missing, so a
     flagged point never moves the state). Everything else is state, updated in place.
     """
-    work = np.empty(2 * ctype.shape[0])
+    k_n = ctype.shape[0]
+    fkm = np.empty((1, k_n))
+    wk = np.empty(k_n)
     period = ipar[IP_PERIOD]
     for r in range(idx.shape[0]):
         y = val[r]
         if skip[r] != 0:
             y = np.nan
-        _ingest(idx[r], ts[r] // period, y, ctype, cp, cst, hist, dh, dd, ww, dm, ist, fst,
-                loss, qst, pend, grid, off, phih, arp, par, ipar, work)
+        _ingest(idx[r], ts[r] // period, y, ctype, cp, cst, season, week, ist, fst, loss, qst,
+                pend, gi, phih, arp, par, ipar, fkm, wk)
 
 
 @kernel
-def _quantiles_at(qst, i, h, grid):
-    """Tracked (lo, hi) error quantiles at horizon ``h``: interpolate, extrapolate by sqrt."""
-    g_n = grid.shape[0]
-    ga = -1
-    gb = -1
-    for g in range(g_n):
-        if qst[i, g, Q_CNT] > 0.0:
-            if grid[g] <= h:
-                ga = g
-            if grid[g] >= h and gb < 0:
-                gb = g
-    if ga < 0 and gb < 0:
-        return np.nan, np.nan
-    if ga >= 0 and gb >= 0:
-        lo_a = qst[i, ga, Q_LO] * qst[i, ga, Q_MAD]
-        hi_a = qst[i, ga, Q_HI] * qst[i, ga, Q_MAD]
-        if grid[gb] == grid[ga]:
-            return lo_a, hi_a
-        lo_b = qst[i, gb, Q_LO] * qst[i, gb, Q_MAD]
-        hi_b = qst[i, gb, Q_HI] * qst[i, gb, Q_MAD]
-        fr = (h - grid[ga]) / (grid[gb] - grid[ga])
-        return (1.0 - fr) * lo_a + fr * lo_b, (1.0 - fr) * hi_a + fr * hi_b
-    g = ga if ga >= 0 else gb
-    sc = math.sqrt(h / grid[g]) * qst[i, g, Q_MAD]
-    return sc * qst[i, g, Q_LO], sc * qst[i, g, Q_HI]
-
-
-@kernel
-def _forecast_one(i, r, ctype, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst, grid, hmap,
-                  hfrac, phih, arp, par, ipar, out, lo, hi, work):
-    k_n = ctype.shape[0]
+def _forecast_one(i, r, ist, fst, cst, season, week, loss, qst, ctype, gi, hmap, hfrac, phih,
+                  arp, par, ipar, out, lo, hi, fkm, wg, wk, qg):
+    """Forecasts ``t+1 .. t+H`` of sensor ``i`` into row ``r`` of ``out``/``lo``/``hi``."""
     hor = out.shape[1]
     t = ist[i, I_STEP]
     if t < 0 or ist[i, I_NOBS] < ipar[IP_WARM]:
@@ -546,34 +581,61 @@ def _forecast_one(i, r, ctype, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst, g
         lo[r, :] = np.nan
         hi[r, :] = np.nan
         return
-    m1 = ipar[IP_M1]
-    m2 = ipar[IP_M2]
-    minw = par[G_MINW]
+    k_n = ctype.shape[0]
+    g_n = gi.shape[0]
+    _bank_forecast(i, t, 1, hor, ctype, cst, season, week, ist, fst, phih, arp, fkm)
+    # normalised weights per tracked horizon (row sums 1, or all 0 = use the fallback)
+    for g in range(g_n):
+        _weights(loss, i, g, par, ipar, wk)
+        tot = 0.0
+        for k in range(k_n):
+            tot += wk[k]
+        for k in range(k_n):
+            wg[g, k] = wk[k] / tot if tot > 0.0 else 0.0
+        # interval quantiles (error units) per tracked horizon; NaN = no evidence yet
+        if qst[i, g, Q_CNT] > 0.0:
+            qg[g, 0] = qst[i, g, Q_LO] * qst[i, g, Q_MAD]
+            qg[g, 1] = qst[i, g, Q_HI] * qst[i, g, Q_MAD]
+        else:
+            qg[g, 0] = np.nan
+            qg[g, 1] = np.nan
     miss = ist[i, I_MISS]
     nonneg = ipar[IP_NONNEG] != 0 and fst[i, F_MINY] >= 0.0
-    fk = work[:k_n]
-    lk = work[k_n:2 * k_n]
     for h in range(1, hor + 1):
         ga = hmap[h, 0]
         gb = hmap[h, 1]
         fr = hfrac[h]
         for k in range(k_n):
-            fk[k] = _cand_forecast(ctype[k], k, i, t, h, cst, hist, dh, dd, ww, dm, ist, fst,
-                                   phih, arp, m1, m2)
-            wa = loss[i, k, ga, 1]
-            wb = loss[i, k, gb, 1]
-            la = loss[i, k, ga, 0] / wa if wa >= minw else np.nan
-            lb = loss[i, k, gb, 0] / wb if wb >= minw else np.nan
-            if math.isnan(la):
-                lk[k] = lb
-            elif math.isnan(lb):
-                lk[k] = la
+            wk[k] = (1.0 - fr) * wg[ga, k] + fr * wg[gb, k]
+        yh = _combine(fkm[h - 1], wk, ipar[IP_FB1], ipar[IP_FB2])
+        # interval: a run of missing steps counts as extra horizon (wider interval)
+        he = h + miss
+        qa = -1
+        qb = -1
+        for g in range(g_n):
+            if not math.isnan(qg[g, 0]):
+                if gi[g, GI_H] <= he:
+                    qa = g
+                if gi[g, GI_H] >= he and qb < 0:
+                    qb = g
+        if qa >= 0 and qb >= 0:
+            if qa == qb:
+                ql = qg[qa, 0]
+                qh = qg[qa, 1]
             else:
-                lk[k] = (1.0 - fr) * la + fr * lb
-        yh = _combine(fk, lk, par[G_POWER], ipar[IP_COMBINE], ipar[IP_FB1], ipar[IP_FB2])
-        qlo, qhi = _quantiles_at(qst, i, h + miss, grid)
-        a = yh + qlo
-        b = yh + qhi
+                f2 = (he - gi[qa, GI_H]) / (gi[qb, GI_H] - gi[qa, GI_H])
+                ql = (1.0 - f2) * qg[qa, 0] + f2 * qg[qb, 0]
+                qh = (1.0 - f2) * qg[qa, 1] + f2 * qg[qb, 1]
+        elif qa >= 0 or qb >= 0:
+            g = qa if qa >= 0 else qb
+            sc = math.sqrt(he / gi[g, GI_H])
+            ql = sc * qg[g, 0]
+            qh = sc * qg[g, 1]
+        else:
+            ql = np.nan
+            qh = np.nan
+        a = yh + ql
+        b = yh + qh
         if a > b:
             a, b = b, a
         if nonneg:
@@ -586,34 +648,45 @@ def _forecast_one(i, r, ctype, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst, g
 
 
 @kernel
-def forecast(idx, ctype, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst, grid, hmap, hfrac,
-             phih, arp, par, ipar, out, lo, hi):
+def forecast(idx, ist, fst, cst, season, week, loss, qst, ctype, gi, hmap, hfrac, phih, arp,
+             par, ipar, out, lo, hi):
     """Write forecasts for steps ``last+1 .. last+H`` of sensors ``idx`` into rows of ``out``.
 
     ``lo``/``hi`` get the tracked-quantile interval (80 % by default), widened by treating a
     run of ``miss`` missing steps as ``miss`` extra steps of horizon. Rows are NaN while a
-    sensor is warming up.
+    sensor is warming up. Horizons between tracked ones interpolate weights and quantiles.
     """
-    work = np.empty(2 * ctype.shape[0])
+    k_n = ctype.shape[0]
+    g_n = gi.shape[0]
+    fkm = np.empty((out.shape[1], k_n))
+    wg = np.empty((g_n, k_n))
+    wk = np.empty(k_n)
+    qg = np.empty((g_n, 2))
     for r in range(idx.shape[0]):
-        _forecast_one(idx[r], r, ctype, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst, grid,
-                      hmap, hfrac, phih, arp, par, ipar, out, lo, hi, work)
+        _forecast_one(idx[r], r, ist, fst, cst, season, week, loss, qst, ctype, gi, hmap, hfrac,
+                      phih, arp, par, ipar, out, lo, hi, fkm, wg, wk, qg)
 
 
 @kernel
-def run_series(val, ts, skip, ctype, cp, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst, pend,
-               grid, off, hmap, hfrac, phih, arp, par, ipar, out, lo, hi):
+def run_series(val, ts, skip, ist, fst, cst, season, week, loss, qst, pend, ctype, cp, gi, hmap,
+               hfrac, phih, arp, par, ipar, out, lo, hi):
     """One series (sensor 0), row by row: update with row ``r`` then forecast into row ``r``.
 
     The batch (file) path; equal to calling :func:`update` and :func:`forecast` per row.
     """
-    work = np.empty(2 * ctype.shape[0])
+    k_n = ctype.shape[0]
+    g_n = gi.shape[0]
+    fk1 = np.empty((1, k_n))
+    fkm = np.empty((out.shape[1], k_n))
+    wg = np.empty((g_n, k_n))
+    wk = np.empty(k_n)
+    qg = np.empty((g_n, 2))
     period = ipar[IP_PERIOD]
     for r in range(val.shape[0]):
         y = val[r]
         if skip[r] != 0:
             y = np.nan
-        _ingest(0, ts[r] // period, y, ctype, cp, cst, hist, dh, dd, ww, dm, ist, fst, loss,
-                qst, pend, grid, off, phih, arp, par, ipar, work)
-        _forecast_one(0, r, ctype, cst, hist, dh, dd, ww, dm, ist, fst, loss, qst, grid, hmap,
-                      hfrac, phih, arp, par, ipar, out, lo, hi, work)
+        _ingest(0, ts[r] // period, y, ctype, cp, cst, season, week, ist, fst, loss, qst, pend,
+                gi, phih, arp, par, ipar, fk1, wk)
+        _forecast_one(0, r, ist, fst, cst, season, week, loss, qst, ctype, gi, hmap, hfrac, phih,
+                      arp, par, ipar, out, lo, hi, fkm, wg, wk, qg)

@@ -36,7 +36,7 @@ from models.forecast.config import (
 
 _DAY_S = 86_400
 _SD_TO_MAD = 1.2533141373155003  # Gaussian quantiles in units of E|e|
-_STATE_KEYS = ("ist", "fst", "cst", "loss", "qst", "pend", "hist", "dh", "dd", "ww", "dm")
+_STATE_KEYS = ("ist", "fst", "cst", "season", "week", "loss", "qst", "pend")
 
 
 class StreamingForecaster:
@@ -74,7 +74,14 @@ class StreamingForecaster:
         if not grid or grid[-1] != self.horizon:
             grid = tuple(sorted(set(grid) | {self.horizon}))
         self.grid = np.asarray(grid, dtype=np.int64)
-        self.off = np.concatenate([[0], np.cumsum(self.grid)[:-1]]).astype(np.int64)
+        g_n = self.grid.shape[0]
+        ring = -(-self.grid // g_n)  # ceil(h / G) issued forecasts in flight per horizon
+        self.gi = np.zeros((g_n, 4), dtype=np.int64)
+        self.gi[:, kn.GI_H] = self.grid
+        self.gi[:, kn.GI_OFF] = np.concatenate([[0], np.cumsum(ring)[:-1]])
+        self.gi[:, kn.GI_LEN] = ring
+        self.gi[:, kn.GI_DUE] = (self.grid + np.arange(g_n)) % g_n
+        self.n_slots = int(ring.sum())
         bank = cfg.bank
         codes = [c.code for c in bank]
         for code in (HW_ADD, DSHW, HW_MUL):
@@ -132,7 +139,6 @@ class StreamingForecaster:
             ],
             dtype=np.int64,
         )
-        self._has = {code: code in codes for code in (HW_ADD, DSHW, HW_MUL)}
         self.capacity = 0
         self.state: dict[str, npt.NDArray[Any]] = {}
         self._alloc(max(1, int(n_sensors)))
@@ -141,28 +147,20 @@ class StreamingForecaster:
     def _fresh(self, n: int) -> dict[str, npt.NDArray[Any]]:
         k_n = self.ctype.shape[0]
         g_n = self.grid.shape[0]
-        p_n = int(self.grid.sum())
         ist = np.zeros((n, kn.NI), dtype=np.int64)
         ist[:, kn.I_STEP] = -1
         fst = np.empty((n, kn.NF))
         fst[:, kn.F_YLAST] = np.nan
         fst[:, kn.F_MINY] = np.inf
-
-        def season(on: bool, m: int) -> npt.NDArray[np.float64]:
-            return np.full((n, m if on else 1), np.nan)
-
         return {
             "ist": ist,
             "fst": fst,
             "cst": np.zeros((n, k_n, kn.NC)),
-            "loss": np.zeros((n, k_n, g_n, 2)),
+            "season": np.full((n, self.m1, 3), np.nan),
+            "week": np.full((n, self.m2, 2), np.nan),
+            "loss": np.zeros((n, g_n, k_n, 2)),
             "qst": np.zeros((n, g_n, kn.NQ)),
-            "pend": np.full((n, k_n + 1, p_n), np.nan),
-            "hist": np.full((n, self.m2), np.nan),
-            "dh": season(self._has[HW_ADD], self.m1),
-            "dd": season(self._has[DSHW], self.m1),
-            "ww": season(self._has[DSHW], self.m2),
-            "dm": season(self._has[HW_MUL], self.m1),
+            "pend": np.full((n, self.n_slots, k_n + 1), np.nan),
         }
 
     def _alloc(self, n: int) -> None:
@@ -209,9 +207,9 @@ class StreamingForecaster:
             raise ValueError("sensor indices must be >= 0")
         self.ensure_capacity(int(idx_a.max()) + 1)
         s = self.state
-        kn.update(idx_a, val_a, ts_a, skip_a, self.ctype, self.cp, s["cst"], s["hist"], s["dh"],
-                  s["dd"], s["ww"], s["dm"], s["ist"], s["fst"], s["loss"], s["qst"], s["pend"],
-                  self.grid, self.off, self.phih, self.arp, self.par, self.ipar)
+        kn.update(idx_a, val_a, ts_a, skip_a, s["ist"], s["fst"], s["cst"], s["season"],
+                  s["week"], s["loss"], s["qst"], s["pend"], self.ctype, self.cp, self.gi,
+                  self.phih, self.arp, self.par, self.ipar)
 
     def forecast_into(
         self,
@@ -224,9 +222,9 @@ class StreamingForecaster:
         if idx.size and int(idx.max()) >= self.capacity:
             self.ensure_capacity(int(idx.max()) + 1)
         s = self.state
-        kn.forecast(idx, self.ctype, s["cst"], s["hist"], s["dh"], s["dd"], s["ww"], s["dm"],
-                    s["ist"], s["fst"], s["loss"], s["qst"], self.grid, self.hmap, self.hfrac,
-                    self.phih, self.arp, self.par, self.ipar, out, lo, hi)
+        kn.forecast(idx, s["ist"], s["fst"], s["cst"], s["season"], s["week"], s["loss"],
+                    s["qst"], self.ctype, self.gi, self.hmap, self.hfrac, self.phih, self.arp,
+                    self.par, self.ipar, out, lo, hi)
 
     def forecast(
         self, idx: npt.ArrayLike
@@ -263,10 +261,9 @@ class StreamingForecaster:
         lo = np.empty((n, self.horizon))
         hi = np.empty((n, self.horizon))
         s = self.state
-        kn.run_series(val_a, ts_a, skip_a, self.ctype, self.cp, s["cst"], s["hist"], s["dh"],
-                      s["dd"], s["ww"], s["dm"], s["ist"], s["fst"], s["loss"], s["qst"],
-                      s["pend"], self.grid, self.off, self.hmap, self.hfrac, self.phih, self.arp,
-                      self.par, self.ipar, out, lo, hi)
+        kn.run_series(val_a, ts_a, skip_a, s["ist"], s["fst"], s["cst"], s["season"], s["week"],
+                      s["loss"], s["qst"], s["pend"], self.ctype, self.cp, self.gi, self.hmap,
+                      self.hfrac, self.phih, self.arp, self.par, self.ipar, out, lo, hi)
         return out, lo, hi
 
     # ------------------------------------------------------------------ lifecycle
