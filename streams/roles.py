@@ -122,17 +122,20 @@ def run_simulator(settings: Settings, stop: threading.Event) -> None:
 
 def run_replay(settings: Settings, stop: threading.Event, datasets: Sequence[str],
                data: Path | None) -> None:
+    """Replay recorded data onto the city's sensors (same city settings as the engine)."""
     from streams.publisher import Publisher
-    from streams.sources.replay import ReplaySource, replay_registry
+    from streams.sources.replay import ReplaySource
 
-    registry = replay_registry(datasets)
+    city = _city(settings)
     bus = build_bus(settings)
     state = build_state(settings)
     bus.create_topics(ALL_TOPICS, settings.partitions)
     clock = ScaledClock(_start_ms(), 1.0)
-    source = ReplaySource(registry, datasets=datasets, speed=settings.speed,
+    source = ReplaySource(city.registry, datasets=datasets, speed=settings.speed,
                           start_ms=clock.now_ms(), data_dir=data)
-    loop = SourceLoop(source, Publisher(bus, registry, settings.partitions), clock,
+    log.info("replay: %d series mapped onto city sensors, %d without a matching sensor",
+             len(source.mapping), len(source.unmapped))
+    loop = SourceLoop(source, Publisher(bus, city.registry, settings.partitions), clock,
                       settings.tick_s, 1.0, state, stop)
     try:
         loop.run()
