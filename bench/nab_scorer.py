@@ -43,7 +43,8 @@ PROFILES = {
 PROBATION_PERCENT = 0.15
 
 #: file -> (timestamps datetime64[n], scores float64[n], windows [(start, end) datetime64])
-Prepared = Mapping[str, tuple[np.ndarray, np.ndarray, Sequence[tuple[np.datetime64, np.datetime64]]]]
+Window = tuple[np.datetime64, np.datetime64]
+Prepared = Mapping[str, tuple[np.ndarray, np.ndarray, Sequence[Window]]]
 
 
 def scaled_sigmoid(x: np.ndarray) -> np.ndarray:

@@ -3,6 +3,8 @@
 Why one frozen object: the detector must run every sensor of the city (and every NAB file) with
 the same settings; nothing here is tuned per series. The kernel reads the numbers as one
 float64 vector (:meth:`DetectorConfig.as_array`) so kernels stay pure functions over arrays.
+The defaults were chosen by ablation on the whole NAB corpus with one threshold per profile
+(``bench/nab.py``), never per file.
 
 >>> cfg = DetectorConfig()
 >>> cfg.as_array().dtype
@@ -22,88 +24,74 @@ FAULT_NONE = 0
 FAULT_DROPOUT = 1
 FAULT_STUCK = 2
 FAULT_SPIKE = 3
-FAULT_NAMES = {FAULT_NONE: "none", FAULT_DROPOUT: "dropout", FAULT_STUCK: "stuck", FAULT_SPIKE: "spike"}
+FAULT_NAMES = {
+    FAULT_NONE: "none",
+    FAULT_DROPOUT: "dropout",
+    FAULT_STUCK: "stuck",
+    FAULT_SPIKE: "spike",
+}
 
 
 @dataclass(frozen=True)
 class DetectorConfig:
-    """Settings shared by all sensors (order matters: it is the kernel's parameter vector).
+    """Settings shared by all sensors (field order is the kernel's parameter vector).
 
     Attributes
     ----------
-    warmup : points per sensor before any non-zero score (probation).
-    n_levels : quantisation levels of the value (symbols of the context model).
-    max_order : longest context (in symbols) of the sequence model.
+    warmup : points per sensor with a neutral (0) score while the models learn.
+    n_levels : quantisation levels of the value over its running range (context symbols).
+    max_order : longest context of the sequence model, in symbols (orders 0..max_order).
     table_size : hashed count cells per sensor (power of two).
-    smoothing : additive smoothing of the next-symbol probability.
-    level_alpha : EW rate of the one-step level used for the forecast surprise.
-    mad_alpha : EW rate of the mean absolute residual.
-    surprise_scale : z at which the forecast surprise reaches 1 - e^{-1/2}.
-    short_window : points averaged before the likelihood (HTM uses 10).
-    lik_window : effective memory of the likelihood's Gaussian (points).
-    lik_min : points of likelihood statistics needed before scoring.
-    mean_floor, var_floor : floors of the likelihood Gaussian.
-    range_break : fraction of the running range beyond which a new extreme scores 1.
-    refractory : points of zero output after an alarm.
-    alarm_level : output level that starts the refractory period and freezes learning.
-    stuck_len : identical consecutive values that make a "stuck" fault.
-    spike_z : robust z of a lone point that makes a "spike" fault.
-    season_ms : length of the seasonal cycle in ms (one week).
-    season_slots : slots of the seasonal profile (hour of week).
-    season_alpha : EW rate of each seasonal slot.
-    season_weight : share of the seasonal profile in the forecast (0 disables it).
-    use_surprise, use_context : weights of the two raw evidences (0 disables one).
-    two_sided : 1 mirrors unusually low evidence into the likelihood tail as well.
-    lik_skip : points before the likelihood statistics start learning.
-    freeze : 1 stops alarms from teaching the models.
     day_slots : time-of-day slots of the daily context (0 disables it).
-    use_daily : weight of the time-of-day novelty.
-    combine : 0 takes the max of the weighted evidences, 1 their weighted mean.
-    lik_mode : 0 HTM likelihood of the short mean, 1 the short mean itself.
     ds_block : points per block of the down-sampled context (0 disables it).
-    use_downsampled : weight of the down-sampled context novelty.
     ds_order : blocks in the down-sampled context.
-    lik_window_slow : memory of a second, slow likelihood Gaussian; the score is the smaller
-        of the two (0 disables it).
-    context_mode : sequence evidence: 0 surprise 1 - P, 1 novelty 1/(1+count), 2 1 - count/best.
+    use_context, use_daily, use_downsampled, use_surprise : weights of the four raw evidences
+        (sequence novelty, time-of-day novelty, down-sampled novelty, forecast surprise);
+        0 disables one.
+    split_likelihood : 1 gives each evidence its own likelihood (the score is the most
+        surprising), 0 runs one likelihood on the max of the evidences.
+    short_window : raw scores averaged before the likelihood (HTM uses 10).
+    lik_window : memory (points) of the likelihood's exponentially weighted Gaussian.
+    lik_min : likelihood updates needed before scoring.
+    lik_skip : points before the likelihood starts learning (early novelty is not typical).
+    mean_floor, var_floor : floors of the likelihood Gaussian.
+    range_break : a value beyond the running [min, max] by this fraction of the range scores 1.
+    refractory : points of zero output after an alarm (extra alarms earn nothing).
+    alarm_level : output level that starts the refractory period and freezes learning.
+    freeze : 1 stops alarmed points from teaching the count tables.
+    level_alpha, mad_alpha : EW rates of the one-step level and of its mean absolute residual.
+    surprise_scale : robust z at which the forecast surprise reaches 1 - e^{-1/2}.
+    stuck_len : identical consecutive values that make a "stuck" fault.
+    spike_z : robust z (against the level) that makes a "spike" fault.
     """
 
     warmup: int = 150
     n_levels: int = 6
     max_order: int = 3
-    table_size: int = 1024
-    smoothing: float = 0.1
-    level_alpha: float = 0.3
-    mad_alpha: float = 0.02
-    surprise_scale: float = 4.0
+    table_size: int = 2048
+    day_slots: int = 24
+    ds_block: int = 8
+    ds_order: int = 3
+    use_context: float = 1.0
+    use_daily: float = 1.0
+    use_downsampled: float = 1.0
+    use_surprise: float = 0.0
+    split_likelihood: int = 0
     short_window: int = 10
     lik_window: int = 200
     lik_min: int = 100
+    lik_skip: int = 75
     mean_floor: float = 0.03
     var_floor: float = 3e-4
     range_break: float = 0.02
     refractory: int = 20
     alarm_level: float = 0.53
+    freeze: int = 1
+    level_alpha: float = 0.3
+    mad_alpha: float = 0.02
+    surprise_scale: float = 4.0
     stuck_len: int = 30
     spike_z: float = 12.0
-    season_ms: int = 7 * 24 * 3600 * 1000
-    season_slots: int = 168
-    season_alpha: float = 0.2
-    season_weight: float = 0.0
-    use_surprise: float = 0.0
-    use_context: float = 1.0
-    two_sided: float = 0.0
-    lik_skip: int = 75
-    freeze: float = 1.0
-    context_mode: int = 1
-    day_slots: int = 24
-    use_daily: float = 1.0
-    combine: int = 0
-    lik_mode: int = 0
-    ds_block: int = 8
-    use_downsampled: float = 1.0
-    ds_order: int = 3
-    lik_window_slow: int = 0
 
     def as_array(self) -> np.ndarray:
         """The parameter vector the kernel reads (same order as the fields)."""

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from models.anomaly.config import DetectorConfig
-from models.anomaly.univariate_kernel import N_FSTATE, score_kernel
+from models.anomaly.univariate_kernel import N_EVIDENCE, N_FSTATE, score_kernel
 
-_STATE_KEYS = ("fs", "ring", "counts", "season", "season_n")
+_STATE_KEYS = ("fs", "ring", "counts")
 
 
 class UnivariateDetector:
@@ -42,10 +42,8 @@ class UnivariateDetector:
         self._params = self.config.as_array()
         self.n_sensors = 0
         self.fs = np.zeros((0, N_FSTATE), dtype=np.float64)
-        self.ring = np.zeros((0, self.config.short_window), dtype=np.float64)
-        self.counts = np.zeros((0, self.config.table_size), dtype=np.int32)
-        self.season = np.zeros((0, self.config.season_slots), dtype=np.float64)
-        self.season_n = np.zeros((0, self.config.season_slots), dtype=np.float64)
+        self.ring = np.zeros((0, N_EVIDENCE * self.config.short_window), dtype=np.float64)
+        self.counts = np.zeros((0, self.config.table_size), dtype=np.uint16)
         self.grow(n_sensors)
 
     def grow(self, n_sensors: int) -> None:
@@ -79,10 +77,7 @@ class UnivariateDetector:
             self.grow(int(idx.max()) + 1)
         score = np.zeros(idx.shape[0], dtype=np.float64)
         fault = np.zeros(idx.shape[0], dtype=np.int8)
-        score_kernel(
-            idx, val, ts, self._params, self.fs, self.ring, self.counts, self.season,
-            self.season_n, score, fault,
-        )
+        score_kernel(idx, val, ts, self._params, self.fs, self.ring, self.counts, score, fault)
         return score, fault
 
     def state_dict(self) -> dict[str, np.ndarray]:
