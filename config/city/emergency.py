@@ -56,6 +56,11 @@ class Unit:
     station_id: str
     capabilities: tuple[str, ...]
     crew: int
+    name_zh: str
+    #: home station position and its road node (where the unit starts and returns)
+    home_lon: float
+    home_lat: float
+    home_node: int
 
 
 def build_stations(
@@ -101,5 +106,7 @@ def build_stations(
                 caps = UNIT_CAPABILITIES[ukind]
                 if ukind == "ambulance" and code == "A1":
                     caps = ("ems_bls", "ems_als")
-                units.append(Unit(f"{sid}-{code}", ukind, sid, caps, crew))
+                units.append(Unit(f"{sid}-{code}", ukind, sid, caps, crew,
+                                  f"{stations[-1].name_zh} {UNIT_KIND_ZH[ukind]} {code}",
+                                  stations[-1].lon, stations[-1].lat, stations[-1].road_node))
     return tuple(stations), tuple(units)

@@ -10,7 +10,7 @@ and toxic-gas detectors ppm (alarms 100 % / 200 % OEL).
 OEL figures are approximate ppm conversions of GBZ 2.1 mg/m³ limits at 25 °C
 (**[U]**: confirm before relying on them).
 
->>> grade_of(r_value(2.0, [(CHEMICALS["cl2"], 10.0)]))
+>>> grade_of(r_value(2.0, [(CHEMICALS["cl2"], 100.0)]))  # 2 · 4 · 100/5 = 160
 1
 """
 

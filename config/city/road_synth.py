@@ -196,7 +196,7 @@ def synthesize_roads(field: DensityField, n_nodes: int, seed: int) -> RoadNetwor
     lanes = np.where(cls == EXPRESSWAY, 3, np.where(cls == ARTERIAL, rng.integers(2, 4, len(e)),
                                                      rng.integers(1, 3, len(e))))
     speed = np.where(cls == EXPRESSWAY, 80.0, np.where(cls == ARTERIAL, 60.0, 40.0))
-    speed = np.where(old & (cls != EXPRESSWAY), speed - 10.0, speed)
+    speed = np.where(old & (cls == ARTERIAL), speed - 10.0, speed)  # stays > 40 (畅通)
     src = np.r_[e[:, 0], e[:, 1]]
     dst = np.r_[e[:, 1], e[:, 0]]
     order = np.argsort(np.r_[np.arange(len(e)) * 2, np.arange(len(e)) * 2 + 1], kind="stable")

@@ -43,7 +43,10 @@ def build_detectors(
     """``n`` detectors (fewer only if the network has no valid place for them)."""
     if n <= 0 or roads.n_segments == 0:
         return ()
-    lines = shapely.linestrings(list(roads.geometry))
+    lens = np.array([len(g) for g in roads.geometry])
+    lines = shapely.linestrings(
+        np.vstack(roads.geometry), indices=np.repeat(np.arange(lens.size), lens)
+    )
     mlon, mlat = roads.midpoints()
     r_km = haversine_m(mlon, mlat, np.full_like(mlon, LON0), np.full_like(mlat, LAT0)) / 1000
     w = _CLASS_WEIGHT[roads.road_class] * (np.exp(-r_km / 12.0) + 0.05)
