@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -90,6 +90,11 @@ class Scorer(Protocol):
     def process(self, batch: ReadingBatch, idx: np.ndarray) -> ScoreBatch: ...
 
 
+#: Later steps of the engine worker (alert rules, forecasts): they see every scored batch,
+#: write their own outputs (state, topics) and are flushed with the stage.
+AfterScoring = Callable[[ReadingBatch, np.ndarray, ScoreBatch], None]
+
+
 class EngineStage:
     """The processing step of an engine worker: records in, state and topics out.
 
@@ -104,12 +109,14 @@ class EngineStage:
         producer: Producer,
         scorer: Scorer,
         validator: Validator,
+        after_scoring: Sequence[AfterScoring] = (),
     ) -> None:
         self.registry = registry
         self.state = state
         self.producer = producer
         self.scorer = scorer
         self.validator = validator
+        self.after_scoring = tuple(after_scoring)
         self.counts: Counter[str] = Counter()
 
     def process(self, records: list[Record]) -> None:
@@ -136,6 +143,8 @@ class EngineStage:
         scores = self.scorer.process(batch, idx)
         self.state.write_scores(scores)
         self.producer.send(SCORES, encode_scores(scores))
+        for step in self.after_scoring:
+            step(batch, idx, scores)
         self.counts["readings_in"] += len(batch)
         self.counts["scored"] += len(scores)
         self.state.incr("readings_in", len(batch))
