@@ -50,6 +50,7 @@ def default_bank() -> tuple[Candidate, ...]:
     return (
         Candidate(NAIVE),
         Candidate(HOLT, alpha=0.15),
+        Candidate(HOLT, alpha=0.02),
         Candidate(HOLT, alpha=0.5, beta=0.02, phi=0.9),
         Candidate(SNAIVE_DAY),
         Candidate(SNAIVE_WEEK),

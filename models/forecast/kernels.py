@@ -12,7 +12,7 @@ update touches in the same cache lines, because with thousands of sensors the ke
 memory latency, not arithmetic:
 
 * ``ist[n, NI]`` int64: last step, start step, observations, missing run, steps since reset.
-* ``fst[n, NF]``: last finite value, minimum value seen.
+* ``fst[n, NF]``: last finite value, minimum and maximum value seen.
 * ``cst[n, K, NC]``: level, trend, AR error, robust scale (EW mean |error|), error count,
   signed run of large errors (level-shift detector).
 * ``season[n, m1, 3]``: daily indices of HW_ADD, DSHW and HW_MUL (NaN = slot not seen yet).
@@ -56,7 +56,8 @@ NI = 5
 
 F_YLAST = 0
 F_MINY = 1
-NF = 2
+F_MAXY = 2
+NF = 3
 
 C_LEV = 0
 C_TR = 1
@@ -148,6 +149,10 @@ def _bank_forecast(i, t, h_lo, h_hi, ctype, cst, season, week, ist, fst, phih, a
     start = ist[i, I_START]
     ylast = fst[i, F_YLAST]
     positive = fst[i, F_MINY] > 0.0
+    # guard band: no member may leave the seen range by more than the range itself
+    rng = fst[i, F_MAXY] - fst[i, F_MINY]
+    band_lo = fst[i, F_MINY] - rng
+    band_hi = fst[i, F_MAXY] + rng
     k_n = ctype.shape[0]
     s1 = (t + h_lo) % m1
     s2 = (t + h_lo) % m2
@@ -178,6 +183,10 @@ def _bank_forecast(i, t, h_lo, h_hi, ctype, cst, season, week, ist, fst, phih, a
                         f = f * season[i, s1, SD_MU] + corr if positive else np.nan
                     else:
                         f = np.nan
+            if f < band_lo:
+                f = band_lo
+            elif f > band_hi:
+                f = band_hi
             fkm[r, k] = f
         s1 += 1
         if s1 == m1:
@@ -359,6 +368,8 @@ def _init_sensor(i, t, y, ctype, cst, season, week, ist, fst):
     fst[i, F_YLAST] = y
     if y < fst[i, F_MINY]:
         fst[i, F_MINY] = y
+    if y > fst[i, F_MAXY]:
+        fst[i, F_MAXY] = y
     week[i, t % m2, WK_Y] = y
 
 
@@ -476,7 +487,7 @@ def _update_candidates(i, t, y, ctype, cp, cst, season, week, ist, fst, par, ipa
                 lev = pl + alpha * ec / s
                 tr = phi * tr + beta * ec / s
                 sn = s + g_eff * ec / pl
-                season[i, s1, SD_MU] = sn if sn > 1e-3 else 1e-3
+                season[i, s1, SD_MU] = min(max(sn, 0.1), 10.0)
             if lev <= 1e-9:
                 lev = 1e-9
         elif shift:
@@ -507,6 +518,8 @@ def _advance(i, t, y, ctype, cp, cst, season, week, ist, fst, loss, qst, pend, g
         _score(i, t, y, loss, qst, pend, gi, par)
         if y < fst[i, F_MINY]:
             fst[i, F_MINY] = y
+        if y > fst[i, F_MAXY]:
+            fst[i, F_MAXY] = y
     _update_candidates(i, t, y, ctype, cp, cst, season, week, ist, fst, par, ipar)
     week[i, t % week.shape[1], WK_Y] = y
     if math.isnan(y):

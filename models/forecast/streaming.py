@@ -152,6 +152,7 @@ class StreamingForecaster:
         fst = np.empty((n, kn.NF))
         fst[:, kn.F_YLAST] = np.nan
         fst[:, kn.F_MINY] = np.inf
+        fst[:, kn.F_MAXY] = -np.inf
         return {
             "ist": ist,
             "fst": fst,
