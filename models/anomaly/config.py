@@ -63,6 +63,8 @@ class DetectorConfig:
     surprise_scale : robust z at which the forecast surprise reaches 1 - e^{-1/2}.
     stuck_len : identical consecutive values that make a "stuck" fault.
     spike_z : robust z (against the level) that makes a "spike" fault.
+    range_floor : score of a new extreme just past the running range; it rises linearly to 1
+        at ``range_break`` (graded scores rank better in a threshold sweep than a flat 1).
     """
 
     warmup: int = 150
@@ -92,6 +94,7 @@ class DetectorConfig:
     surprise_scale: float = 4.0
     stuck_len: int = 30
     spike_z: float = 12.0
+    range_floor: float = 0.5
 
     def as_array(self) -> np.ndarray:
         """The parameter vector the kernel reads (same order as the fields)."""

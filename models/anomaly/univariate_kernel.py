@@ -19,7 +19,7 @@ Per point (causal: the score at t uses data up to t):
 3. HTM-style anomaly likelihood: the mean of the last ``short_window`` raw values against an
    exponentially weighted Gaussian, score ``log(Q)/log(1e-10)`` with the "red filter";
 4. a new extreme beyond the running range by ``range_break`` of it scores 1 (HTM's override,
-   but on a causal range);
+   but on a causal range); a smaller new extreme scores from ``range_floor`` up to 1;
 5. after an alarm the output is 0 for ``refractory`` points, and alarms do not teach the tables.
 
 Parameters arrive as the :class:`~models.anomaly.config.DetectorConfig` vector ``p``.
@@ -61,6 +61,7 @@ P_MAD_A = 23
 P_SCALE = 24
 P_STUCK = 25
 P_SPIKE = 26
+P_RANGE_FLOOR = 27
 
 N_EVIDENCE = 4
 
@@ -171,6 +172,7 @@ def score_kernel(
     scale = p[P_SCALE]
     stuck_len = p[P_STUCK]
     spike_z = p[P_SPIKE]
+    range_floor = p[P_RANGE_FLOOR]
     hist_mod = 1
     for _ in range(max_order):
         hist_mod *= n_levels
@@ -295,6 +297,11 @@ def score_kernel(
             score = 0.0
         if broke:
             score = 1.0
+        elif range_floor > 0.0 and n >= warmup and rng > 0.0:
+            # a new extreme below the margin: graded, so the threshold sweep can rank it
+            ex = max(x - hi, lo - x) / rng
+            if ex > 0.0:
+                score = max(score, range_floor + (1.0 - range_floor) * ex / range_break)
         flagged = score >= alarm
 
         # --- learning (alarmed points do not teach the tables when freeze is on)
