@@ -80,8 +80,18 @@ def air_sensors(
         for p in POLLUTANTS:
             out.append(
                 Sensor(
-                    f"AIR-{num}-{p.metric}", "air", p.metric, p.unit, st.lon, st.lat,
-                    st.district, cell, p.lo, p.hi, st.station_id, period_s,
+                    f"AIR-{num}-{p.metric}",
+                    "air",
+                    p.metric,
+                    p.unit,
+                    st.lon,
+                    st.lat,
+                    st.district,
+                    cell,
+                    p.lo,
+                    p.hi,
+                    st.station_id,
+                    period_s,
                     {"station": st.station_id, "pollutant": p.name},
                 )
             )

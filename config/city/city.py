@@ -117,19 +117,31 @@ def _build(name: str, scale: float, seed: int, road_network: str) -> City:
         roads = synthesize_roads(field, spec.road_nodes, seed)
 
     air = build_air_stations(field, spec.air_stations, _rng(seed, "air"))
-    water = build_water(field, spec.water_zones, spec.water_nodes, spec.water_tanks,
-                        spec.water_quality_share, _rng(seed, "water"))
+    water = build_water(
+        field,
+        spec.water_zones,
+        spec.water_nodes,
+        spec.water_tanks,
+        spec.water_quality_share,
+        _rng(seed, "water"),
+    )
     hazard = build_hazard_sources(field, spec.hazard_sources, _rng(seed, "hazard"))
     stations, units = build_stations(
-        field, roads,
+        field,
+        roads,
         {"fire": spec.fire_stations, "ems": spec.ems_stations, "police": spec.police_stations},
         _rng(seed, "stations"),
     )
     cell_for = grid.cell_for
     others = (
         air_sensors(air, spec.period_air_s, cell_for)
-        + water_sensors(water, spec.period_water_fast_s, spec.period_water_quality_s,
-                        spec.period_tank_s, cell_for)
+        + water_sensors(
+            water,
+            spec.period_water_fast_s,
+            spec.period_water_quality_s,
+            spec.period_tank_s,
+            cell_for,
+        )
         + hazard_sensors(hazard, spec.period_hazard_s, cell_for)
     )
     n_det = max(4, math.ceil((spec.target_sensors - len(others)) / 3))
@@ -137,9 +149,20 @@ def _build(name: str, scale: float, seed: int, road_network: str) -> City:
     sensors = traffic_sensors(detectors, roads, spec.period_traffic_s, cell_for) + others
     grid = grid.with_extra((s.cell, s.district) for s in sensors)
     return City(
-        name=name, seed=seed, scale=scale, spec=spec, geo=geo, grid=grid, roads=roads,
-        detectors=detectors, air_stations=air, water=water, hazard_sources=hazard,
-        stations=stations, units=units, registry=SensorRegistry(sensors),
+        name=name,
+        seed=seed,
+        scale=scale,
+        spec=spec,
+        geo=geo,
+        grid=grid,
+        roads=roads,
+        detectors=detectors,
+        air_stations=air,
+        water=water,
+        hazard_sources=hazard,
+        stations=stations,
+        units=units,
+        registry=SensorRegistry(sensors),
     )
 
 

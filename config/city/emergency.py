@@ -18,11 +18,20 @@ from config.city.placement import DensityField
 from config.city.roads import RoadNetwork
 
 UNIT_KINDS: tuple[str, ...] = (
-    "fire_engine", "ladder", "hazmat", "rescue", "ambulance", "police_car",
+    "fire_engine",
+    "ladder",
+    "hazmat",
+    "rescue",
+    "ambulance",
+    "police_car",
 )
 UNIT_KIND_ZH = {
-    "fire_engine": "水罐消防车", "ladder": "云梯消防车", "hazmat": "危化品处置车",
-    "rescue": "抢险救援车", "ambulance": "救护车", "police_car": "警车",
+    "fire_engine": "水罐消防车",
+    "ladder": "云梯消防车",
+    "hazmat": "危化品处置车",
+    "rescue": "抢险救援车",
+    "ambulance": "救护车",
+    "police_car": "警车",
 }
 UNIT_CAPABILITIES: dict[str, tuple[str, ...]] = {
     "fire_engine": ("fire_suppression", "water_supply"),
@@ -32,8 +41,11 @@ UNIT_CAPABILITIES: dict[str, tuple[str, ...]] = {
     "ambulance": ("ems_bls",),
     "police_car": ("law_enforcement", "traffic_control", "cordon"),
 }
-STATION_KINDS = {"fire": ("消防站", "fire station"), "ems": ("急救站", "EMS station"),
-                 "police": ("派出所", "police station")}
+STATION_KINDS = {
+    "fire": ("消防站", "fire station"),
+    "ems": ("急救站", "EMS station"),
+    "police": ("派出所", "police station"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +98,16 @@ def build_stations(
             sid = f"{prefix[kind]}-{i + 1:02d}"
             kzh, ken = STATION_KINDS[kind]
             stations.append(
-                EmergencyStation(sid, kind, f"{zh[d[i]]}{kzh} {i + 1}", f"{en[d[i]]} {ken} {i + 1}",
-                                 float(lon[i]), float(lat[i]), codes[d[i]], int(nodes[i]))
+                EmergencyStation(
+                    sid,
+                    kind,
+                    f"{zh[d[i]]}{kzh} {i + 1}",
+                    f"{en[d[i]]} {ken} {i + 1}",
+                    float(lon[i]),
+                    float(lat[i]),
+                    codes[d[i]],
+                    int(nodes[i]),
+                )
             )
             fleet: list[tuple[str, str, int]] = []
             if kind == "fire":
@@ -106,7 +126,17 @@ def build_stations(
                 caps = UNIT_CAPABILITIES[ukind]
                 if ukind == "ambulance" and code == "A1":
                     caps = ("ems_bls", "ems_als")
-                units.append(Unit(f"{sid}-{code}", ukind, sid, caps, crew,
-                                  f"{stations[-1].name_zh} {UNIT_KIND_ZH[ukind]} {code}",
-                                  stations[-1].lon, stations[-1].lat, stations[-1].road_node))
+                units.append(
+                    Unit(
+                        f"{sid}-{code}",
+                        ukind,
+                        sid,
+                        caps,
+                        crew,
+                        f"{stations[-1].name_zh} {UNIT_KIND_ZH[ukind]} {code}",
+                        stations[-1].lon,
+                        stations[-1].lat,
+                        stations[-1].road_node,
+                    )
+                )
     return tuple(stations), tuple(units)

@@ -68,7 +68,9 @@ def to_lonlat(x: FloatArray, y: FloatArray) -> tuple[FloatArray, FloatArray]:
     return np.asarray(x) / _M_PER_DEG_LON + LON0, np.asarray(y) / _M_PER_DEG_LAT + LAT0
 
 
-def haversine_m(lon1: FloatArray, lat1: FloatArray, lon2: FloatArray, lat2: FloatArray) -> FloatArray:
+def haversine_m(
+    lon1: FloatArray, lat1: FloatArray, lon2: FloatArray, lat2: FloatArray
+) -> FloatArray:
     """Great-circle distance in metres (vectorised)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dp = p2 - p1
@@ -165,9 +167,12 @@ def load_geo(geo_dir: Path = GEO_DIR) -> Geo:
         c = poly.centroid
         seat = props.get("center") or [c.x, c.y]
         # area in km² from the local projection (good enough for densities)
-        area = shapely.area(
-            shapely.transform(poly, lambda xy: np.column_stack(to_xy(xy[:, 0], xy[:, 1])))
-        ) / 1e6
+        area = (
+            shapely.area(
+                shapely.transform(poly, lambda xy: np.column_stack(to_xy(xy[:, 0], xy[:, 1])))
+            )
+            / 1e6
+        )
         districts.append(
             District(
                 adcode=adcode,

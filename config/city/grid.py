@@ -9,9 +9,9 @@ sensor's district, so every sensor has a grid cell.
 
 >>> from config.city.geo import load_geo
 >>> g = Grid.build(load_geo(), 8, 6, core=("350103",))
->>> c = g.cells[0]
->>> c.resolution, c.district
-(8, '350103')
+>>> taijiang = [c for c in g.cells if c.district == "350103"]
+>>> taijiang[0].resolution, g.res_of_district["350102"]
+(8, 6)
 """
 
 from __future__ import annotations

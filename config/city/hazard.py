@@ -64,7 +64,11 @@ CHEMICALS: dict[str, Chemical] = {
 
 KINDS: tuple[str, ...] = ("chemical_plant", "gas_station", "tank_farm")
 KIND_ZH = {"chemical_plant": "化工厂", "gas_station": "加油加气站", "tank_farm": "油气库"}
-KIND_EN = {"chemical_plant": "chemical plant", "gas_station": "gas station", "tank_farm": "tank farm"}
+KIND_EN = {
+    "chemical_plant": "chemical plant",
+    "gas_station": "gas station",
+    "tank_farm": "tank farm",
+}
 
 
 def alpha_of(people_500m: int) -> float:
@@ -189,13 +193,14 @@ def build_hazard_sources(
         people = int(rng.integers(200, 6000) if dcode in OLD_CITY else rng.integers(0, 1500))
         if rng.random() < 0.1:
             people = int(rng.integers(0, 40))
-        tanks = []
+        tanks: list[HazardTank] = []
         for k, (chem, q) in enumerate(stock):
             n_t = int(rng.integers(1, 3)) if kind != "tank_farm" else int(rng.integers(2, 5))
             for _ in range(n_t):
                 tanks.append(
-                    HazardTank(f"T{len(tanks) + 1}", chem, round(q / n_t, 1),
-                               CHEMICALS[chem].pressurised)
+                    HazardTank(
+                        f"T{len(tanks) + 1}", chem, round(q / n_t, 1), CHEMICALS[chem].pressurised
+                    )
                 )
             del k
         dets = []
@@ -212,8 +217,14 @@ def build_hazard_sources(
                 f"HZ-{i + 1:04d}",
                 f"{zh[dist[i]]}{KIND_ZH[kind]} {i + 1}",
                 f"{en[dist[i]]} {KIND_EN[kind]} {i + 1}",
-                kind, float(lon[i]), float(lat[i]), dcode,
-                tuple((c, round(q, 1)) for c, q in stock), people, tuple(tanks), tuple(dets),
+                kind,
+                float(lon[i]),
+                float(lat[i]),
+                dcode,
+                tuple((c, round(q, 1)) for c, q in stock),
+                people,
+                tuple(tanks),
+                tuple(dets),
             )
         )
     return tuple(out)
@@ -229,18 +240,53 @@ def hazard_sensors(
         for t in s.tanks:
             base = {"source": s.source_id, "tank": t.tank_id, "chemical": t.chemical}
             p_hi = 4.0 if t.pressurised else 1.0
-            for metric, unit, lo, hi in (("level", "%", 0.0, 100.0),
-                                         ("temperature", "degC", -50.0, 150.0),
-                                         ("pressure", "MPa", -0.1, p_hi)):
-                out.append(Sensor(f"HAZ-{num}-{t.tank_id}-{metric}", "hazard", metric, unit,
-                                  s.lon, s.lat, s.district, cell, lo, hi, s.source_id, period_s,
-                                  {**base, "pressurised": t.pressurised}))
+            for metric, unit, lo, hi in (
+                ("level", "%", 0.0, 100.0),
+                ("temperature", "degC", -50.0, 150.0),
+                ("pressure", "MPa", -0.1, p_hi),
+            ):
+                out.append(
+                    Sensor(
+                        f"HAZ-{num}-{t.tank_id}-{metric}",
+                        "hazard",
+                        metric,
+                        unit,
+                        s.lon,
+                        s.lat,
+                        s.district,
+                        cell,
+                        lo,
+                        hi,
+                        s.source_id,
+                        period_s,
+                        {**base, "pressurised": t.pressurised},
+                    )
+                )
         for d in s.detectors:
             hi = 100.0 if d.kind == "lel" else max(10.0, 20.0 * CHEMICALS[d.chemical].oel_ppm)
             unit = "%LEL" if d.kind == "lel" else "ppm"
-            out.append(Sensor(f"HAZ-{num}-{d.detector_id}-{d.kind}", "hazard", d.kind, unit,
-                              s.lon, s.lat, s.district, cell, 0.0, hi, s.source_id, period_s,
-                              {"source": s.source_id, "detector": d.detector_id,
-                               "chemical": d.chemical, "alarm1": d.alarm1, "alarm2": d.alarm2,
-                               "oel_ppm": CHEMICALS[d.chemical].oel_ppm}))
+            out.append(
+                Sensor(
+                    f"HAZ-{num}-{d.detector_id}-{d.kind}",
+                    "hazard",
+                    d.kind,
+                    unit,
+                    s.lon,
+                    s.lat,
+                    s.district,
+                    cell,
+                    0.0,
+                    hi,
+                    s.source_id,
+                    period_s,
+                    {
+                        "source": s.source_id,
+                        "detector": d.detector_id,
+                        "chemical": d.chemical,
+                        "alarm1": d.alarm1,
+                        "alarm2": d.alarm2,
+                        "oel_ppm": CHEMICALS[d.chemical].oel_ppm,
+                    },
+                )
+            )
     return out

@@ -34,8 +34,15 @@ def district_outlines(city: City) -> list[dict[str, Any]]:
     out = []
     for d in city.districts:
         for ring in _rings(d.polygon):
-            out.append({"adcode": d.adcode, "name_zh": d.name_zh, "name_en": d.name_en,
-                        "polygon": ring, "centroid": list(d.centroid)})
+            out.append(
+                {
+                    "adcode": d.adcode,
+                    "name_zh": d.name_zh,
+                    "name_en": d.name_en,
+                    "polygon": ring,
+                    "centroid": list(d.centroid),
+                }
+            )
     return out
 
 
@@ -52,9 +59,12 @@ def road_paths(city: City) -> list[dict[str, Any]]:
     r = city.roads
     return [
         {
-            "segment": r.seg_ids[i], "road_class": ROAD_CLASSES[int(r.road_class[i])],
-            "name": r.names[i], "lanes": int(r.lanes[i]),
-            "free_speed_kmh": float(r.free_speed_kmh[i]), "synthetic": r.synthetic,
+            "segment": r.seg_ids[i],
+            "road_class": ROAD_CLASSES[int(r.road_class[i])],
+            "name": r.names[i],
+            "lanes": int(r.lanes[i]),
+            "free_speed_kmh": float(r.free_speed_kmh[i]),
+            "synthetic": r.synthetic,
             "path": r.geometry[i].round(6).tolist(),
         }
         for i in range(r.n_segments)
@@ -64,25 +74,75 @@ def road_paths(city: City) -> list[dict[str, Any]]:
 def points(city: City, kind: str) -> list[dict[str, Any]]:
     """Point assets by kind (one of :data:`POINT_KINDS`)."""
     if kind == "air":
-        return [{"id": s.station_id, "name_zh": s.name_zh, "name_en": s.name_en,
-                 "district": s.district, "lon": s.lon, "lat": s.lat} for s in city.air_stations]
+        return [
+            {
+                "id": s.station_id,
+                "name_zh": s.name_zh,
+                "name_en": s.name_en,
+                "district": s.district,
+                "lon": s.lon,
+                "lat": s.lat,
+            }
+            for s in city.air_stations
+        ]
     if kind == "water_nodes":
-        return [{"id": n.node_id, "zone": n.zone, "district": n.district, "lon": n.lon,
-                 "lat": n.lat} for n in city.water.nodes]
+        return [
+            {"id": n.node_id, "zone": n.zone, "district": n.district, "lon": n.lon, "lat": n.lat}
+            for n in city.water.nodes
+        ]
     if kind == "tanks":
-        return [{"id": t.tank_id, "zone": t.zone, "district": t.district, "lon": t.lon,
-                 "lat": t.lat, "min_level_m": t.min_level_m, "max_level_m": t.max_level_m}
-                for t in city.water.tanks]
+        return [
+            {
+                "id": t.tank_id,
+                "zone": t.zone,
+                "district": t.district,
+                "lon": t.lon,
+                "lat": t.lat,
+                "min_level_m": t.min_level_m,
+                "max_level_m": t.max_level_m,
+            }
+            for t in city.water.tanks
+        ]
     if kind == "hazard":
-        return [{"id": h.source_id, "name_zh": h.name_zh, "name_en": h.name_en, "kind": h.kind,
-                 "district": h.district, "lon": h.lon, "lat": h.lat, "grade": h.grade,
-                 "r": round(h.r, 2), "people_500m": h.people_500m} for h in city.hazard_sources]
+        return [
+            {
+                "id": h.source_id,
+                "name_zh": h.name_zh,
+                "name_en": h.name_en,
+                "kind": h.kind,
+                "district": h.district,
+                "lon": h.lon,
+                "lat": h.lat,
+                "grade": h.grade,
+                "r": round(h.r, 2),
+                "people_500m": h.people_500m,
+            }
+            for h in city.hazard_sources
+        ]
     if kind == "stations":
-        return [{"id": s.station_id, "kind": s.kind, "name_zh": s.name_zh, "name_en": s.name_en,
-                 "district": s.district, "lon": s.lon, "lat": s.lat} for s in city.stations]
+        return [
+            {
+                "id": s.station_id,
+                "kind": s.kind,
+                "name_zh": s.name_zh,
+                "name_en": s.name_en,
+                "district": s.district,
+                "lon": s.lon,
+                "lat": s.lat,
+            }
+            for s in city.stations
+        ]
     if kind == "detectors":
-        return [{"id": d.detector_id, "segment": d.seg_id, "district": d.district,
-                 "lon": d.lon, "lat": d.lat} for d in city.detectors]
+        return [
+            {
+                "id": d.detector_id,
+                "segment": d.seg_id,
+                "district": d.district,
+                "lon": d.lon,
+                "lat": d.lat,
+            }
+            for d in city.detectors
+        ]
     raise ValueError(f"unknown point kind {kind!r}; one of {POINT_KINDS}")
 
 
@@ -92,21 +152,41 @@ def to_geojson(city: City, layer: str) -> dict[str, Any]:
     if layer == "districts":
         for row in district_outlines(city):
             props = {k: v for k, v in row.items() if k != "polygon"}
-            feats.append({"type": "Feature", "properties": props,
-                          "geometry": {"type": "Polygon", "coordinates": [row["polygon"]]}})
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": props,
+                    "geometry": {"type": "Polygon", "coordinates": [row["polygon"]]},
+                }
+            )
     elif layer == "cells":
         for row in cell_polygons(city):
             props = {k: v for k, v in row.items() if k != "polygon"}
-            feats.append({"type": "Feature", "properties": props,
-                          "geometry": {"type": "Polygon", "coordinates": [row["polygon"]]}})
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": props,
+                    "geometry": {"type": "Polygon", "coordinates": [row["polygon"]]},
+                }
+            )
     elif layer == "roads":
         for row in road_paths(city):
             props = {k: v for k, v in row.items() if k != "path"}
-            feats.append({"type": "Feature", "properties": props,
-                          "geometry": {"type": "LineString", "coordinates": row["path"]}})
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": props,
+                    "geometry": {"type": "LineString", "coordinates": row["path"]},
+                }
+            )
     else:
         for row in points(city, layer):
             props = {k: v for k, v in row.items() if k not in ("lon", "lat")}
-            feats.append({"type": "Feature", "properties": props,
-                          "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]}})
+            feats.append(
+                {
+                    "type": "Feature",
+                    "properties": props,
+                    "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
+                }
+            )
     return {"type": "FeatureCollection", "features": feats}

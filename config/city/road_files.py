@@ -178,8 +178,8 @@ def load_geojson_roads(path: Path) -> RoadNetwork:
     # a vertex is a node if it ends a line or appears on more than one line
     uses: dict[tuple[float, float], int] = {}
     for arr, _ in lines:
-        for k in {(round(a, 7), round(b, 7)) for a, b in arr.tolist()}:
-            uses[k] = uses.get(k, 0) + 1
+        for key in {(round(a, 7), round(b, 7)) for a, b in arr.tolist()}:
+            uses[key] = uses.get(key, 0) + 1
     bld = _Builder()
     for arr, props in lines:
         keys = [(round(a, 7), round(b, 7)) for a, b in arr.tolist()]
@@ -203,7 +203,9 @@ def load_graphml_roads(path: Path) -> RoadNetwork:
         raise RoadFileError(f"{path}: {e}") from e
     ns = {"g": root.tag[1:].split("}")[0]} if root.tag.startswith("{") else {}
     pre = "g:" if ns else ""
-    keys = {k.get("id"): k.get("attr.name") for k in root.iter(f"{{{ns['g']}}}key" if ns else "key")}
+    keys = {
+        k.get("id"): k.get("attr.name") for k in root.iter(f"{{{ns['g']}}}key" if ns else "key")
+    }
     graph = root.find(f"{pre}graph", ns)
     if graph is None:
         raise RoadFileError(f"{path}: no <graph> element")

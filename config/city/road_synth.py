@@ -27,9 +27,15 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import Delaunay, cKDTree
 
-from config.city.geo import LAT0, LON0, to_lonlat, to_xy
+from config.city.geo import haversine_m, to_lonlat, to_xy
 from config.city.placement import DensityField
-from config.city.roads import ARTERIAL, EXPRESSWAY, ROAD_CLASS_ZH, ROAD_CLASSES, SECONDARY, RoadNetwork
+from config.city.roads import (
+    ARTERIAL,
+    EXPRESSWAY,
+    ROAD_CLASS_ZH,
+    SECONDARY,
+    RoadNetwork,
+)
 from config.city.spec import OLD_CITY
 
 IntArray = npt.NDArray[np.int64]
@@ -128,8 +134,13 @@ def synthesize_roads(field: DensityField, n_nodes: int, seed: int) -> RoadNetwor
 
     e = _gabriel_edges(x, y)
     lines = shapely.linestrings(
-        np.stack([np.column_stack([lon[e[:, 0]], lat[e[:, 0]]]),
-                  np.column_stack([lon[e[:, 1]], lat[e[:, 1]]])], axis=1)
+        np.stack(
+            [
+                np.column_stack([lon[e[:, 0]], lat[e[:, 0]]]),
+                np.column_stack([lon[e[:, 1]], lat[e[:, 1]]]),
+            ],
+            axis=1,
+        )
     )
     ok = shapely.covers(geo.city, lines) & ~shapely.intersects(geo.sea, lines)
     e = e[ok]
@@ -154,7 +165,7 @@ def synthesize_roads(field: DensityField, n_nodes: int, seed: int) -> RoadNetwor
     if bridges:
         e = np.vstack([e, np.array(bridges, np.int64)])
     is_bridge = np.zeros(len(e), bool)
-    is_bridge[len(e) - len(bridges):] = len(bridges) > 0
+    is_bridge[len(e) - len(bridges) :] = len(bridges) > 0
     keep_e = keep_node[e[:, 0]] & keep_node[e[:, 1]]
     e, is_bridge = e[keep_e], is_bridge[keep_e]
     remap = np.cumsum(keep_node) - 1
@@ -173,7 +184,9 @@ def synthesize_roads(field: DensityField, n_nodes: int, seed: int) -> RoadNetwor
     node_tree = cKDTree(np.column_stack([x, y]))
     _, ring_nodes = node_tree.query(np.column_stack([rx[ring_ok], ry[ring_ok]]))
     _, centre = node_tree.query([[0.0, 0.0]])
-    ex_hubs = np.unique(np.concatenate([seat_nodes, np.atleast_1d(ring_nodes), np.atleast_1d(centre)]))
+    ex_hubs = np.unique(
+        np.concatenate([seat_nodes, np.atleast_1d(ring_nodes), np.atleast_1d(centre)])
+    )
     express = _corridors(x, y, e, length, ex_hubs.astype(np.int64), np.inf)
     n_art = max(6, n // 14)
     art_hubs = rng.choice(n, size=min(n_art, n), replace=False)
@@ -191,10 +204,17 @@ def synthesize_roads(field: DensityField, n_nodes: int, seed: int) -> RoadNetwor
         names_und[i] = f"合成{ROAD_CLASS_ZH[SECONDARY]} {k} / Synthetic secondary road {k}"
 
     # attributes per undirected link, then both directions
-    old = np.isin(np.array([d.adcode for d in geo.districts])[geo.district_index(
-        (lon[e[:, 0]] + lon[e[:, 1]]) / 2, (lat[e[:, 0]] + lat[e[:, 1]]) / 2)], OLD_CITY)
-    lanes = np.where(cls == EXPRESSWAY, 3, np.where(cls == ARTERIAL, rng.integers(2, 4, len(e)),
-                                                     rng.integers(1, 3, len(e))))
+    old = np.isin(
+        np.array([d.adcode for d in geo.districts])[
+            geo.district_index((lon[e[:, 0]] + lon[e[:, 1]]) / 2, (lat[e[:, 0]] + lat[e[:, 1]]) / 2)
+        ],
+        OLD_CITY,
+    )
+    lanes = np.where(
+        cls == EXPRESSWAY,
+        3,
+        np.where(cls == ARTERIAL, rng.integers(2, 4, len(e)), rng.integers(1, 3, len(e))),
+    )
     speed = np.where(cls == EXPRESSWAY, 80.0, np.where(cls == ARTERIAL, 60.0, 40.0))
     speed = np.where(old & (cls == ARTERIAL), speed - 10.0, speed)  # stays > 40 (畅通)
     src = np.r_[e[:, 0], e[:, 1]]
@@ -202,15 +222,18 @@ def synthesize_roads(field: DensityField, n_nodes: int, seed: int) -> RoadNetwor
     order = np.argsort(np.r_[np.arange(len(e)) * 2, np.arange(len(e)) * 2 + 1], kind="stable")
     und = np.r_[np.arange(len(e)), np.arange(len(e))][order]
     src, dst = src[order], dst[order]
-    from config.city.geo import haversine_m
-
     net = RoadNetwork.build(
-        lon, lat, src, dst, cls[und], lanes[und].astype(np.int64), speed[und],
+        lon,
+        lat,
+        src,
+        dst,
+        cls[und],
+        lanes[und].astype(np.int64),
+        speed[und],
         tuple(str(names_und[i]) for i in und.tolist()),
         synthetic=True,
         source=f"synthetic (seed {seed}, Gabriel graph in DataV district polygons)",
         length_m=haversine_m(lon[src], lat[src], lon[dst], lat[dst]),
         bridge=is_bridge[und],
     )
-    assert ROAD_CLASSES[EXPRESSWAY] == "expressway" and LON0 and LAT0
     return net

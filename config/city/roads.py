@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +38,7 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 
-def _frozen(a: npt.ArrayLike, dtype: npt.DTypeLike) -> npt.NDArray[np.generic]:
+def _frozen(a: npt.ArrayLike, dtype: npt.DTypeLike) -> Any:
     out = np.array(a, dtype=dtype, copy=True)
     out.setflags(write=False)
     return out
@@ -168,7 +168,9 @@ class RoadNetwork:
         _, idx = cKDTree(np.column_stack([x, y])).query(np.column_stack([qx, qy]))
         return np.asarray(idx, np.int64)
 
-    def shortest_path(self, a: int, b: int, weight: Literal["length", "time"] = "time") -> list[int]:
+    def shortest_path(
+        self, a: int, b: int, weight: Literal["length", "time"] = "time"
+    ) -> list[int]:
         """Segment indices of a shortest path from node ``a`` to node ``b`` ([] if none)."""
         _, pred = dijkstra(self.csgraph(weight), indices=a, return_predecessors=True)
         if a != b and pred[b] < 0:

@@ -83,12 +83,17 @@ def build_detectors(
     d = np.where(ok, d, d2)
     keep = ok | ok2
     codes = [g.adcode for g in geo.districts]
-    out = []
+    out: list[TrafficDetector] = []
     for j in np.flatnonzero(keep).tolist():
         out.append(
             TrafficDetector(
-                f"TRF-{len(out) + 1:06d}", int(seg[j]), roads.seg_ids[int(seg[j])],
-                float(olon[j]), float(olat[j]), codes[int(d[j])], float(pos[j]),
+                f"TRF-{len(out) + 1:06d}",
+                int(seg[j]),
+                roads.seg_ids[int(seg[j])],
+                float(olon[j]),
+                float(olat[j]),
+                codes[int(d[j])],
+                float(pos[j]),
             )
         )
     return tuple(out)
@@ -105,13 +110,31 @@ def traffic_sensors(
         i = det.segment
         lanes = int(roads.lanes[i])
         meta = {
-            "detector": det.detector_id, "segment": det.seg_id,
-            "road_class": ROAD_CLASSES[int(roads.road_class[i])], "lanes": lanes,
-            "free_speed_kmh": float(roads.free_speed_kmh[i]), "name": roads.names[i],
+            "detector": det.detector_id,
+            "segment": det.seg_id,
+            "road_class": ROAD_CLASSES[int(roads.road_class[i])],
+            "lanes": lanes,
+            "free_speed_kmh": float(roads.free_speed_kmh[i]),
+            "name": roads.names[i],
         }
         cell = cell_for(det.lon, det.lat, det.district)
         for metric, unit in TRAFFIC_METRICS:
             hi = {"speed": 200.0, "flow": 3000.0 * lanes, "occ": 100.0}[metric]
-            out.append(Sensor(f"{det.detector_id}-{metric}", "traffic", metric, unit, det.lon,
-                              det.lat, det.district, cell, 0.0, hi, det.seg_id, period_s, meta))
+            out.append(
+                Sensor(
+                    f"{det.detector_id}-{metric}",
+                    "traffic",
+                    metric,
+                    unit,
+                    det.lon,
+                    det.lat,
+                    det.district,
+                    cell,
+                    0.0,
+                    hi,
+                    det.seg_id,
+                    period_s,
+                    meta,
+                )
+            )
     return out

@@ -127,7 +127,9 @@ def _mst_edges(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> npt.ND
             tri = None
             e = np.column_stack([ii, jj])
         if tri is not None:
-            e = np.unique(np.sort(np.vstack([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [0, 2]]]), 1), axis=0)
+            e = np.unique(
+                np.sort(np.vstack([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [0, 2]]]), 1), axis=0
+            )
     w = np.hypot(x[e[:, 0]] - x[e[:, 1]], y[e[:, 0]] - y[e[:, 1]]) + 1e-6
     t = minimum_spanning_tree(coo_matrix((w, (e[:, 0], e[:, 1])), shape=(n, n))).tocoo()
     return np.column_stack([t.row, t.col]).astype(np.int64)
@@ -190,14 +192,26 @@ def build_water(
     quality = rng.random(n_nodes) < quality_share
     quality[seeds] = True
     zones = tuple(
-        WaterZone(f"WZ-{z + 1:02d}", f"供水分区 {z + 1}", f"Supply zone {z + 1}", seeds[z],
-                  float(rng.uniform(0.42, 0.50)))
+        WaterZone(
+            f"WZ-{z + 1:02d}",
+            f"供水分区 {z + 1}",
+            f"Supply zone {z + 1}",
+            seeds[z],
+            float(rng.uniform(0.42, 0.50)),
+        )
         for z in range(n_zones)
     )
     nodes = tuple(
         WaterNode(
-            f"WN-{i + 1:04d}", zones[zone_of[i]].zone_id, float(lon[i]), float(lat[i]),
-            codes[d[i]], int(hop[i]), float(elevation[i]), float(base_flow[i]), bool(quality[i]),
+            f"WN-{i + 1:04d}",
+            zones[zone_of[i]].zone_id,
+            float(lon[i]),
+            float(lat[i]),
+            codes[d[i]],
+            int(hop[i]),
+            float(elevation[i]),
+            float(base_flow[i]),
+            bool(quality[i]),
         )
         for i in range(n_nodes)
     )
@@ -209,8 +223,15 @@ def build_water(
         h = float(rng.uniform(6.0, 12.0))
         tanks.append(
             WaterTank(
-                f"WT-{t + 1:02d}", zones[z].zone_id, node, nodes[node].lon, nodes[node].lat,
-                nodes[node].district, h, round(0.15 * h, 2), round(0.9 * h, 2),
+                f"WT-{t + 1:02d}",
+                zones[z].zone_id,
+                node,
+                nodes[node].lon,
+                nodes[node].lat,
+                nodes[node].district,
+                h,
+                round(0.15 * h, 2),
+                round(0.9 * h, 2),
                 round(h * float(rng.uniform(300.0, 1500.0)), 0),
             )
         )
@@ -229,20 +250,48 @@ def water_sensors(
         cell = cell_for(n.lon, n.lat, n.district)
         num = n.node_id.split("-")[1]
         meta = {"zone": n.zone, "hop": n.hop}
-        specs = [("pressure", "MPa", 0.0, 1.6, period_fast_s),
-                 ("flow", "m3/h", 0.0, 5000.0, period_fast_s)]
+        specs = [
+            ("pressure", "MPa", 0.0, 1.6, period_fast_s),
+            ("flow", "m3/h", 0.0, 5000.0, period_fast_s),
+        ]
         if n.has_quality:
-            specs += [("turbidity", "NTU", 0.0, 100.0, period_quality_s),
-                      ("chlorine", "mg/L", 0.0, 5.0, period_quality_s)]
+            specs += [
+                ("turbidity", "NTU", 0.0, 100.0, period_quality_s),
+                ("chlorine", "mg/L", 0.0, 5.0, period_quality_s),
+            ]
         for metric, unit, lo, hi, per in specs:
-            out.append(Sensor(f"WTR-{num}-{metric}", "water", metric, unit, n.lon, n.lat,
-                              n.district, cell, lo, hi, n.node_id, per, meta))
+            out.append(
+                Sensor(
+                    f"WTR-{num}-{metric}",
+                    "water",
+                    metric,
+                    unit,
+                    n.lon,
+                    n.lat,
+                    n.district,
+                    cell,
+                    lo,
+                    hi,
+                    n.node_id,
+                    per,
+                    meta,
+                )
+            )
     for t in net.tanks:
         out.append(
             Sensor(
-                f"WTR-{t.tank_id.replace('WT-', 'T')}-level", "water", "tank_level", "m", t.lon,
-                t.lat, t.district, cell_for(t.lon, t.lat, t.district), 0.0, t.height_m,
-                t.tank_id, period_tank_s,
+                f"WTR-{t.tank_id.replace('WT-', 'T')}-level",
+                "water",
+                "tank_level",
+                "m",
+                t.lon,
+                t.lat,
+                t.district,
+                cell_for(t.lon, t.lat, t.district),
+                0.0,
+                t.height_m,
+                t.tank_id,
+                period_tank_s,
                 {"zone": t.zone, "min_level_m": t.min_level_m, "max_level_m": t.max_level_m},
             )
         )

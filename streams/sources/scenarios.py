@@ -44,11 +44,18 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 SCENARIO_KINDS: tuple[str, ...] = (
-    "pipe_burst", "chemical_leak", "traffic_accident", "pollution_episode", "sensor_outage",
+    "pipe_burst",
+    "chemical_leak",
+    "traffic_accident",
+    "pollution_episode",
+    "sensor_outage",
 )
 DEFAULT_DURATION_MIN = {
-    "pipe_burst": 60.0, "chemical_leak": 45.0, "traffic_accident": 40.0,
-    "pollution_episode": 12 * 60.0, "sensor_outage": 20.0,
+    "pipe_burst": 60.0,
+    "chemical_leak": 45.0,
+    "traffic_accident": 40.0,
+    "pollution_episode": 12 * 60.0,
+    "sensor_outage": 20.0,
 }
 DEFAULT_SEVERITY = 0.7
 
@@ -139,8 +146,15 @@ class Injection:
     _pos: IntArray  # dense sensor index → row in the arrays above, -1 if unaffected
 
     @staticmethod
-    def make(kind: str, target: str, severity: float, onset_ms: int, end_ms: int, n: int,
-             rows: list[tuple[int, float, float, int, float]]) -> Injection:
+    def make(
+        kind: str,
+        target: str,
+        severity: float,
+        onset_ms: int,
+        end_ms: int,
+        n: int,
+        rows: list[tuple[int, float, float, int, float]],
+    ) -> Injection:
         """``rows`` of (sensor index, delay s, magnitude, mode, rise s); first wins on repeats."""
         seen: dict[int, tuple[int, float, float, int, float]] = {}
         for r in rows:
@@ -150,10 +164,17 @@ class Injection:
         pos = np.full(n, -1, np.int64)
         pos[sensors] = np.arange(sensors.size)
         return Injection(
-            kind, target, severity, onset_ms, end_ms, sensors,
+            kind,
+            target,
+            severity,
+            onset_ms,
+            end_ms,
+            sensors,
             np.array([round(r[1] * 1000) for r in rr], np.int64),
-            np.array([r[2] for r in rr], np.float64), np.array([r[3] for r in rr], np.int8),
-            np.array([max(r[4], 1.0) * 1000 for r in rr], np.float64), pos,
+            np.array([r[2] for r in rr], np.float64),
+            np.array([r[3] for r in rr], np.int8),
+            np.array([max(r[4], 1.0) * 1000 for r in rr], np.float64),
+            pos,
         )
 
     @property
@@ -164,8 +185,9 @@ class Injection:
     def sensor_onsets_ms(self) -> IntArray:
         return self.onset_ms + self.delay_ms
 
-    def apply(self, idx: IntArray, t_ms: IntArray, values: FloatArray,
-              keep: npt.NDArray[np.bool_]) -> None:
+    def apply(
+        self, idx: IntArray, t_ms: IntArray, values: FloatArray, keep: npt.NDArray[np.bool_]
+    ) -> None:
         """Modify ``values`` / clear ``keep`` in place for the affected rows."""
         j = self._pos[idx]
         rows = np.flatnonzero(j >= 0)
@@ -179,7 +201,9 @@ class Injection:
         mode = self.mode[j]
         mag = self.magnitude[j]
         v = values[rows]
-        v = np.where(mode == MODE_SCALE, v * (1.0 + mag * r), np.where(mode == MODE_ADD, v + mag * r, v))
+        v = np.where(
+            mode == MODE_SCALE, v * (1.0 + mag * r), np.where(mode == MODE_ADD, v + mag * r, v)
+        )
         values[rows] = v
         dark = (mode == MODE_DROP) & (t >= start) & (t < self.end_ms)
         keep[rows[dark]] = False
@@ -229,8 +253,15 @@ def _pipe_burst(city: City, spec: ScenarioSpec, rng: np.random.Generator) -> tup
     for t in w.tanks:
         if t.zone == zone:
             for i in by_asset.get(t.tank_id, []):
-                rows.append((i, 60.0, -0.3 * sev * (t.max_level_m - t.min_level_m), MODE_ADD,
-                             spec.duration * 60.0))
+                rows.append(
+                    (
+                        i,
+                        60.0,
+                        -0.3 * sev * (t.max_level_m - t.min_level_m),
+                        MODE_ADD,
+                        spec.duration * 60.0,
+                    )
+                )
     return w.nodes[node].node_id, rows
 
 
@@ -266,7 +297,9 @@ def _chemical_leak(city: City, spec: ScenarioSpec, rng: np.random.Generator) -> 
                 rows.append((i, d, scale * sev * float(rng.uniform(35.0, 85.0)), MODE_ADD, 180.0))
             elif s.metric == "toxic":
                 oel = float(s.meta["oel_ppm"])
-                rows.append((i, d, scale * sev * oel * float(rng.uniform(2.5, 6.0)), MODE_ADD, 180.0))
+                rows.append(
+                    (i, d, scale * sev * oel * float(rng.uniform(2.5, 6.0)), MODE_ADD, 180.0)
+                )
             elif near and s.meta.get("tank") == leak_tank and s.metric == "level":
                 rows.append((i, 0.0, -8.0 * sev, MODE_ADD, spec.duration * 60.0))
             elif near and s.meta.get("tank") == leak_tank and s.metric == "pressure":
@@ -287,12 +320,17 @@ def _traffic_accident(city: City, spec: ScenarioSpec, rng: np.random.Generator) 
         if seg < 0:
             raise ScenarioError(f"traffic_accident: {spec.target!r} is not a road segment")
     else:
-        cand = [s for s in sorted(dets_of) if roads.road_class[s] <= 1
-                and city.detectors[dets_of[s][0]].district in CORE_DISTRICTS]
+        cand = [
+            s
+            for s in sorted(dets_of)
+            if roads.road_class[s] <= 1 and city.detectors[dets_of[s][0]].district in CORE_DISTRICTS
+        ]
         cand = cand or sorted(dets_of)
         pick = rng.choice(len(cand), size=min(len(cand), 30), replace=False)
-        scored = [(sum(1 for u, h in roads.upstream(cand[p], 3) if h and u in dets_of), cand[p])
-                  for p in sorted(pick.tolist())]
+        scored = [
+            (sum(1 for u, h in roads.upstream(cand[p], 3) if h and u in dets_of), cand[p])
+            for p in sorted(pick.tolist())
+        ]
         seg = max(scored)[1]
     sev = spec.severity
     det_sensors: dict[int, list[int]] = {}
@@ -310,12 +348,15 @@ def _traffic_accident(city: City, spec: ScenarioSpec, rng: np.random.Generator) 
                 elif m == "occ":
                     rows.append((i, 90.0 * h, 2.5 * sev * decay, MODE_SCALE, 120.0))
                 else:
-                    rows.append((i, 90.0 * h, (-0.6 if h == 0 else -0.3 * decay) * sev,
-                                 MODE_SCALE, 120.0))
+                    rows.append(
+                        (i, 90.0 * h, (-0.6 if h == 0 else -0.3 * decay) * sev, MODE_SCALE, 120.0)
+                    )
     return roads.seg_ids[seg], rows
 
 
-def _pollution_episode(city: City, spec: ScenarioSpec, rng: np.random.Generator) -> tuple[str, list]:
+def _pollution_episode(
+    city: City, spec: ScenarioSpec, rng: np.random.Generator
+) -> tuple[str, list]:
     target = spec.target
     stations = [s for s in city.air_stations if not target or s.district == target]
     if not stations:
@@ -362,8 +403,10 @@ def _sensor_outage(city: City, spec: ScenarioSpec, rng: np.random.Generator) -> 
 
 
 _BUILDERS = {
-    "pipe_burst": _pipe_burst, "chemical_leak": _chemical_leak,
-    "traffic_accident": _traffic_accident, "pollution_episode": _pollution_episode,
+    "pipe_burst": _pipe_burst,
+    "chemical_leak": _chemical_leak,
+    "traffic_accident": _traffic_accident,
+    "pollution_episode": _pollution_episode,
     "sensor_outage": _sensor_outage,
 }
 

@@ -150,10 +150,14 @@ class Simulator:
             if inj.onset_ms <= until:
                 ev.append(
                     TruthEvent(
-                        "scenario", inj.kind, inj.onset_ms, inj.end_ms,
+                        "scenario",
+                        inj.kind,
+                        inj.onset_ms,
+                        inj.end_ms,
                         tuple(self.ids[i] for i in inj.sensors.tolist()),
                         tuple(int(x) for x in inj.sensor_onsets_ms().tolist()),
-                        inj.target, inj.severity,
+                        inj.target,
+                        inj.severity,
                     )
                 )
         return sorted(ev, key=lambda e: (e.onset_ms, e.source, e.type))
@@ -194,20 +198,37 @@ class Simulator:
         if n_f == 0:
             return
         sensors = rng.choice(self.n, size=min(n_f, self.n), replace=False)
-        types = rng.choice(np.array([STUCK, DRIFT, DROPOUT, SPIKE]), size=sensors.size,
-                           p=[0.3, 0.25, 0.25, 0.2])
+        types = rng.choice(
+            np.array([STUCK, DRIFT, DROPOUT, SPIKE]), size=sensors.size, p=[0.3, 0.25, 0.25, 0.2]
+        )
         onset = hour * _HOUR_MS + rng.integers(0, _HOUR_MS, sensors.size)
-        dur_min = np.select([types == STUCK, types == DRIFT, types == DROPOUT],
-                            [rng.uniform(10, 60, sensors.size), rng.uniform(30, 120, sensors.size),
-                             rng.uniform(5, 30, sensors.size)], 0.0)
-        param = np.select([types == DRIFT, types == DROPOUT, types == SPIKE],
-                          [rng.choice([-1.0, 1.0], sensors.size) * rng.uniform(0.03, 0.08, sensors.size),
-                           rng.random(sensors.size),
-                           rng.choice([-1.0, 1.0], sensors.size) * rng.uniform(0.3, 0.8, sensors.size)],
-                          0.0)
+        dur_min = np.select(
+            [types == STUCK, types == DRIFT, types == DROPOUT],
+            [
+                rng.uniform(10, 60, sensors.size),
+                rng.uniform(30, 120, sensors.size),
+                rng.uniform(5, 30, sensors.size),
+            ],
+            0.0,
+        )
+        param = np.select(
+            [types == DRIFT, types == DROPOUT, types == SPIKE],
+            [
+                rng.choice([-1.0, 1.0], sensors.size) * rng.uniform(0.03, 0.08, sensors.size),
+                rng.random(sensors.size),
+                rng.choice([-1.0, 1.0], sensors.size) * rng.uniform(0.3, 0.8, sensors.size),
+            ],
+            0.0,
+        )
         lo, hi = self.model.lo, self.model.hi
-        for s, ty, on, dm, pa in zip(sensors.tolist(), types.tolist(), onset.tolist(),
-                                     dur_min.tolist(), param.tolist(), strict=True):
+        for s, ty, on, dm, pa in zip(
+            sensors.tolist(),
+            types.tolist(),
+            onset.tolist(),
+            dur_min.tolist(),
+            param.tolist(),
+            strict=True,
+        ):
             if on < self.start_ms:
                 continue
             if self._f_type[s] and self._f_end[s] > on:
@@ -217,8 +238,13 @@ class Simulator:
             end = first + per if ty == SPIKE else on + int(dm * 60_000)
             self._f_type[s], self._f_start[s], self._f_end[s], self._f_param[s] = ty, on, end, pa
             if ty == STUCK:
-                self._f_value[s] = float(self.model.values(np.array([s]), np.array([first]),
-                                                           np.array([(first - int(self.offset_ms[s])) // per]))[0])
+                self._f_value[s] = float(
+                    self.model.values(
+                        np.array([s]),
+                        np.array([first]),
+                        np.array([(first - int(self.offset_ms[s])) // per]),
+                    )[0]
+                )
             detail = ""
             if ty == DRIFT:
                 detail = f"{pa * (hi[s] - lo[s]):+.4g} per hour"
@@ -228,12 +254,28 @@ class Simulator:
                 detail = f"{pa * (hi[s] - lo[s]):+.4g}"
             elif ty == STUCK:
                 detail = f"stuck at {self._f_value[s]:.4g}"
-            self._faults.append(TruthEvent("fault", FAULT_TYPES[ty - 1], first, end, (self.ids[s],),
-                                           (first,), self.city.registry.sensors[s].asset_id,
-                                           0.0, detail))
+            self._faults.append(
+                TruthEvent(
+                    "fault",
+                    FAULT_TYPES[ty - 1],
+                    first,
+                    end,
+                    (self.ids[s],),
+                    (first,),
+                    self.city.registry.sensors[s].asset_id,
+                    0.0,
+                    detail,
+                )
+            )
 
-    def _apply_faults(self, idx: IntArray, t: IntArray, values: FloatArray,
-                      keep: npt.NDArray[np.bool_], quality: npt.NDArray[np.uint8]) -> None:
+    def _apply_faults(
+        self,
+        idx: IntArray,
+        t: IntArray,
+        values: FloatArray,
+        keep: npt.NDArray[np.bool_],
+        quality: npt.NDArray[np.uint8],
+    ) -> None:
         ft = self._f_type[idx]
         if not ft.any():
             return

@@ -41,10 +41,25 @@ IntArray = npt.NDArray[np.int64]
 
 # kind codes, one per (domain, metric)
 KINDS: tuple[str, ...] = (
-    "traffic.speed", "traffic.flow", "traffic.occ",
-    "air.pm25", "air.pm10", "air.so2", "air.no2", "air.co", "air.o3",
-    "water.pressure", "water.flow", "water.turbidity", "water.chlorine", "water.tank_level",
-    "hazard.level", "hazard.temperature", "hazard.pressure", "hazard.lel", "hazard.toxic",
+    "traffic.speed",
+    "traffic.flow",
+    "traffic.occ",
+    "air.pm25",
+    "air.pm10",
+    "air.so2",
+    "air.no2",
+    "air.co",
+    "air.o3",
+    "water.pressure",
+    "water.flow",
+    "water.turbidity",
+    "water.chlorine",
+    "water.tank_level",
+    "hazard.level",
+    "hazard.temperature",
+    "hazard.pressure",
+    "hazard.lel",
+    "hazard.toxic",
 )
 K = {k: i for i, k in enumerate(KINDS)}
 
@@ -99,11 +114,13 @@ def _plateau(h: FloatArray, start: float, end: float) -> FloatArray:
 
 def traffic_demand(hour: FloatArray, weekday: IntArray) -> FloatArray:
     """Relative demand (≈ 0.12 at night, ≈ 1.1 in the weekday peaks, ≈ 0.7 weekend afternoons)."""
-    wd = (0.12 + 0.45 * _plateau(hour, 6.5, 22.0)
-          + 0.55 * np.exp(-(((hour - 8.0) / 0.9) ** 2))
-          + 0.60 * np.exp(-(((hour - 18.0) / 1.1) ** 2)))
-    we = (0.10 + 0.45 * _plateau(hour, 8.5, 22.5)
-          + 0.20 * np.exp(-(((hour - 15.0) / 3.0) ** 2)))
+    wd = (
+        0.12
+        + 0.45 * _plateau(hour, 6.5, 22.0)
+        + 0.55 * np.exp(-(((hour - 8.0) / 0.9) ** 2))
+        + 0.60 * np.exp(-(((hour - 18.0) / 1.1) ** 2))
+    )
+    we = 0.10 + 0.45 * _plateau(hour, 8.5, 22.5) + 0.20 * np.exp(-(((hour - 15.0) / 3.0) ** 2))
     return np.asarray(np.where(weekday >= 5, we, wd), np.float64)
 
 
@@ -111,7 +128,8 @@ def water_demand(hour: FloatArray, weekday: IntArray) -> FloatArray:
     """Relative water demand (≈ 0.4 at 03:00, peaks ≈ 1.3 at 07:30 and 19:30)."""
     morning = np.where(weekday >= 5, 9.0, 7.5)
     return np.asarray(
-        0.35 + 0.30 * _plateau(hour, 6.0, 23.0)
+        0.35
+        + 0.30 * _plateau(hour, 6.0, 23.0)
         + 0.55 * np.exp(-(((hour - morning) / 1.3) ** 2))
         + 0.45 * np.exp(-(((hour - 19.5) / 1.8) ** 2)),
         np.float64,
@@ -149,7 +167,9 @@ class CityModel:
         det_lon = np.array([d.lon for d in city.detectors])
         det_lat = np.array([d.lat for d in city.detectors])
         seg = np.array([d.segment for d in city.detectors], np.int64)
-        r_km = haversine_m(det_lon, det_lat, np.full(n_det, 119.2965), np.full(n_det, 26.0745)) / 1e3
+        r_km = (
+            haversine_m(det_lon, det_lat, np.full(n_det, 119.2965), np.full(n_det, 26.0745)) / 1e3
+        )
         self.det_m = 0.5 + 0.65 * np.exp(-r_km / 9.0) + rng.normal(0, 0.08, n_det)
         self.det_ff = roads.free_speed_kmh[seg] if n_det else np.zeros(0)
         # air stations: nearby detectors (CSR) for the congestion → NO2/CO coupling
@@ -157,7 +177,9 @@ class CityModel:
         st_lat = np.array([s.lat for s in city.air_stations])
         near: list[IntArray] = []
         for j in range(len(st_lon)):
-            dist = haversine_m(np.full(n_det, st_lon[j]), np.full(n_det, st_lat[j]), det_lon, det_lat)
+            dist = haversine_m(
+                np.full(n_det, st_lon[j]), np.full(n_det, st_lat[j]), det_lon, det_lat
+            )
             near.append(np.flatnonzero(dist < 1500.0))
         self.near_ptr = np.zeros(len(near) + 1, np.int64)
         self.near_ptr[1:] = np.cumsum([a.size for a in near])
@@ -172,7 +194,8 @@ class CityModel:
                 group[i] = j
                 p1[i] = self.det_ff[j]
                 p2[i] = _CAPACITY[int(roads.road_class[city.detectors[j].segment])] * float(
-                    s.meta["lanes"])
+                    s.meta["lanes"]
+                )
                 p3[i] = float(s.meta["lanes"])
             elif s.domain == "air":
                 group[i] = st_index[s.asset_id]
@@ -206,8 +229,9 @@ class CityModel:
                     p1[i] = 0.03 * CHEMICALS[str(s.meta["chemical"])].oel_ppm
         self.kind, self.group, self.p1, self.p2, self.p3 = kind, group, p1, p2, p3
         #: 0 traffic, 1 air, 2 water, 3 hazard
-        self.family = np.searchsorted(np.array([K["air.pm25"], K["water.pressure"],
-                                                K["hazard.level"]]), kind, side="right")
+        self.family = np.searchsorted(
+            np.array([K["air.pm25"], K["water.pressure"], K["hazard.level"]]), kind, side="right"
+        )
         self._sensor_base = hash_base(self.seed, np.arange(n))
         self._det_base = hash_base(self.seed, np.arange(n_det), salt=7)
         self.lo, self.hi = reg.lo, reg.hi
@@ -220,7 +244,8 @@ class CityModel:
         d = np.asarray(t_ms, np.float64) / 86_400_000.0
         ph = self._weather_phase
         return np.asarray(
-            1.0 + 0.35 * np.sin(2 * np.pi * d / 3.7 + ph[0])
+            1.0
+            + 0.35 * np.sin(2 * np.pi * d / 3.7 + ph[0])
             + 0.18 * np.sin(2 * np.pi * d / 1.3 + ph[1]),
             np.float64,
         )
@@ -241,7 +266,9 @@ class CityModel:
             tu, inv = np.unique(t_ms, return_inverse=True)
         hour, weekday, day = local_clock(tu)
         return _Clock(
-            hour=hour[inv], day=day[inv], weekday=weekday[inv],
+            hour=hour[inv],
+            day=day[inv],
+            weekday=weekday[inv],
             traffic=traffic_demand(hour, weekday)[inv],
             water=water_demand(hour, weekday)[inv],
             weather=self.weather(tu)[inv],
@@ -307,8 +334,17 @@ class CityModel:
         no2 = 18.0 * base * (0.8 + 0.2 * w) + 12.0 * tx + 60.0 * tc
         o3 = 22.0 + 120.0 * sun * (0.7 + 0.3 * w) - 0.25 * (no2 - 18.0)
         k = kind - K["air.pm25"]
-        out = np.choose(k, (pm25, pm25 * self.p2[idx], 7.0 * base * np.sqrt(w) * night, no2,
-                            0.45 * base + 0.25 * tx + 0.6 * tc + 0.1 * w, o3))
+        out = np.choose(
+            k,
+            (
+                pm25,
+                pm25 * self.p2[idx],
+                7.0 * base * np.sqrt(w) * night,
+                no2,
+                0.45 * base + 0.25 * tx + 0.6 * tc + 0.1 * w,
+                o3,
+            ),
+        )
         rel = np.where(k == 4, 0.05, 0.07)
         return np.asarray(np.maximum(out * (1.0 + rel * z), 0.0), np.float64)
 
@@ -331,8 +367,10 @@ class CityModel:
         temp = ambient + p1 + 0.2 * z
         press = p1 * (1.0 + 0.02 * (ambient - 20.0)) * (1.0 + 0.005 * z)
         az = np.abs(z)
-        out = np.choose(kind - K["hazard.level"],
-                        (level, temp, press, p1 * (1.0 + 0.3 * az), p1 * (1.0 + 0.5 * az)))
+        out = np.choose(
+            kind - K["hazard.level"],
+            (level, temp, press, p1 * (1.0 + 0.3 * az), p1 * (1.0 + 0.5 * az)),
+        )
         return np.asarray(out, np.float64)
 
 
@@ -349,5 +387,12 @@ class _Clock:
     frac_day: FloatArray
 
     def take(self, m: npt.NDArray[np.bool_]) -> _Clock:
-        return _Clock(self.hour[m], self.day[m], self.weekday[m], self.traffic[m], self.water[m],
-                      self.weather[m], self.frac_day[m])
+        return _Clock(
+            self.hour[m],
+            self.day[m],
+            self.weekday[m],
+            self.traffic[m],
+            self.water[m],
+            self.weather[m],
+            self.frac_day[m],
+        )

@@ -13,8 +13,10 @@ from config.city.roads import ROAD_CLASSES
 
 
 def _positions(city: City) -> tuple[np.ndarray, np.ndarray]:
-    return (np.array([s.lon for s in city.registry.sensors]),
-            np.array([s.lat for s in city.registry.sensors]))
+    return (
+        np.array([s.lon for s in city.registry.sensors]),
+        np.array([s.lat for s in city.registry.sensors]),
+    )
 
 
 def test_same_seed_same_city_other_seed_other_city() -> None:
