@@ -75,11 +75,13 @@ def _components(n: int, e: IntArray) -> IntArray:
 
 
 def _corridors(
-    x: FloatArray, y: FloatArray, e: IntArray, length: FloatArray, hubs: IntArray, limit_m: float
+    x: FloatArray, y: FloatArray, e: IntArray, length: FloatArray, hubs: IntArray
 ) -> list[list[int]]:
     """Edge-index paths along shortest routes between neighbouring hubs.
 
-    Hubs are neighbours when they share a Gabriel edge of the hub set.
+    Hubs are neighbours when they share a Gabriel edge of the hub set. Each hub
+    searches only a ball of 2× its farthest neighbour's straight-line distance, so
+    the cost stays local as the graph grows.
     """
     hubs = np.unique(hubs)
     if hubs.size < 2:
@@ -90,23 +92,24 @@ def _corridors(
         shape=(n, n),
     ).tocsr()
     edge_of = {(int(a), int(b)): i for i, (a, b) in enumerate(e.tolist())}
-    if hubs.size == 2:
-        pairs = np.array([[0, 1]])
-    else:
-        pairs = _gabriel_edges(x[hubs], y[hubs])
-    dist, pred = dijkstra(g, indices=hubs, return_predecessors=True, limit=limit_m)
+    pairs = np.array([[0, 1]]) if hubs.size == 2 else _gabriel_edges(x[hubs], y[hubs])
     paths: list[list[int]] = []
-    for i, j in pairs.tolist():
-        a, b = int(hubs[i]), int(hubs[j])
-        if not np.isfinite(dist[i, b]):
-            continue
-        path: list[int] = []
-        cur = b
-        while cur != a:
-            p = int(pred[i, cur])
-            path.append(edge_of[(min(p, cur), max(p, cur))])
-            cur = p
-        paths.append(path)
+    for i in np.unique(pairs[:, 0]).tolist():
+        partners = pairs[pairs[:, 0] == i, 1]
+        a = int(hubs[i])
+        reach = np.hypot(x[hubs[partners]] - x[a], y[hubs[partners]] - y[a]).max()
+        dist, pred = dijkstra(g, indices=a, return_predecessors=True, limit=2.0 * reach + 500.0)
+        for j in partners.tolist():
+            b = int(hubs[j])
+            if not np.isfinite(dist[b]):
+                continue
+            path: list[int] = []
+            cur = b
+            while cur != a:
+                p = int(pred[cur])
+                path.append(edge_of[(min(p, cur), max(p, cur))])
+                cur = p
+            paths.append(path)
     return paths
 
 
@@ -187,11 +190,10 @@ def synthesize_roads(field: DensityField, n_nodes: int, seed: int) -> RoadNetwor
     ex_hubs = np.unique(
         np.concatenate([seat_nodes, np.atleast_1d(ring_nodes), np.atleast_1d(centre)])
     )
-    express = _corridors(x, y, e, length, ex_hubs.astype(np.int64), np.inf)
+    express = _corridors(x, y, e, length, ex_hubs.astype(np.int64))
     n_art = max(6, n // 14)
     art_hubs = rng.choice(n, size=min(n_art, n), replace=False)
-    spacing = float(np.sqrt(2.0e9 / max(n_art, 1)))  # rough hub spacing bound
-    arterial = _corridors(x, y, e, length, np.asarray(art_hubs, np.int64), 4 * spacing + 20_000)
+    arterial = _corridors(x, y, e, length, np.asarray(art_hubs, np.int64))
     names_und = np.empty(len(e), object)
     for k, path in enumerate(arterial, start=1):
         cls[path] = ARTERIAL

@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from config.city.city import City
+from config.settings import Settings
 from streams.messages import QUALITY_BAD, QUALITY_GOOD, ReadingBatch
 from streams.sources.scenarios import Injection, ScenarioSpec, bind, parse_scenarios
 from streams.sources.simulator_model import CityModel
@@ -110,6 +111,11 @@ class Simulator:
         self._f_value = np.zeros(self.n)
         self._fault_hours_done = self.start_ms // _HOUR_MS - 1
         self._faults: list[TruthEvent] = []
+
+    @classmethod
+    def from_settings(cls, city: City, settings: Settings, start_ms: int) -> Simulator:
+        """The simulator ``run.py`` wants: seed, tick and scenarios from ``settings``."""
+        return cls(city, settings.seed, start_ms, settings.tick_s, settings.scenarios)
 
     # --- public API ---------------------------------------------------------------
     def step(self, now_ms: int | None = None) -> ReadingBatch:

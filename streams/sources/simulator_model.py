@@ -259,9 +259,9 @@ class CityModel:
         """Time features per row, computed once per distinct time (rows share seconds)."""
         t_ms = np.asarray(t_ms, np.int64)
         if t_ms.size > 1 and bool((t_ms[1:] >= t_ms[:-1]).all()):
-            change = np.flatnonzero(t_ms[1:] != t_ms[:-1]) + 1
-            tu = t_ms[np.r_[0, change]]
-            inv = np.repeat(np.arange(tu.size), np.diff(np.r_[0, change, t_ms.size]))
+            starts = np.concatenate(([0], np.flatnonzero(t_ms[1:] != t_ms[:-1]) + 1))
+            tu = t_ms[starts]
+            inv = np.repeat(np.arange(tu.size), np.diff(np.append(starts, t_ms.size)))
         else:
             tu, inv = np.unique(t_ms, return_inverse=True)
         hour, weekday, day = local_clock(tu)
