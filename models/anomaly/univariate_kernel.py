@@ -111,7 +111,7 @@ def _cell(space: int, key: int, mask: int) -> int:
     h ^= h >> np.uint64(29)
     h *= np.uint64(0x94D049BB133111EB)
     h ^= h >> np.uint64(32)
-    return int(h & np.uint64(mask))
+    return int(np.int64(h & np.uint64(mask)))  # signed, so it unifies with int locals
 
 
 @kernel
@@ -179,6 +179,7 @@ def score_kernel(
     ds_mod = 1
     for _ in range(ds_order):
         ds_mod *= n_levels
+    seq_cells = np.zeros(max_order + 1, dtype=np.int64)  # scratch, once per call
 
     for j in range(idx.shape[0]):
         i = idx[j]
@@ -228,30 +229,30 @@ def score_kernel(
         r_ctx = 0.0
         pw = 1
         for k in range(known + 1):
-            ctx = hist % pw
-            c = counts[i, _cell(NS_SEQ + k, ctx * n_levels + s, mask)]
-            r_ctx += 1.0 / (1.0 + np.float64(c))
+            cell = _cell(NS_SEQ + k, (hist % pw) * n_levels + s, mask)
+            seq_cells[k] = cell
+            r_ctx += 1.0 / (1.0 + np.float64(counts[i, cell]))
             pw *= n_levels
         r_ctx /= known + 1
 
         # --- time-of-day novelty
         r_day = 0.0
-        dkey = 0
+        day_cell = 0
         if day_slots > 0:
-            dkey = int((ts[j] // day_ms) % day_slots) * n_levels + s
-            r_day = 1.0 / (1.0 + np.float64(counts[i, _cell(NS_DAY, dkey, mask)]))
+            day_cell = _cell(NS_DAY, int((ts[j] // day_ms) % day_slots) * n_levels + s, mask)
+            r_day = 1.0 / (1.0 + np.float64(counts[i, day_cell]))
 
         # --- down-sampled novelty: smoothed value given the last block symbols
         r_ds = 0.0
-        dskey = 0
+        ds_cell = 0
         ews = st[F_EWS]
         bhist = int(st[F_BHIST])
         if ds_block > 0:
             ews += (x - ews) / ds_block
             bknown = int(min(st[F_NBLK], ds_order))
             bctx = bhist if bknown == ds_order else bhist + ds_mod * (bknown + 1)
-            dskey = bctx * n_levels + _symbol(ews, lo, rng, n_levels)
-            r_ds = 1.0 / (1.0 + np.float64(counts[i, _cell(NS_DS, dskey, mask)]))
+            ds_cell = _cell(NS_DS, bctx * n_levels + _symbol(ews, lo, rng, n_levels), mask)
+            r_ds = 1.0 / (1.0 + np.float64(counts[i, ds_cell]))
 
         ev = (weights[0] * r_ctx, weights[1] * r_day, weights[2] * r_ds, weights[3] * r_sur)
 
@@ -306,15 +307,12 @@ def score_kernel(
 
         # --- learning (alarmed points do not teach the tables when freeze is on)
         if not (freeze and flagged):
-            pw = 1
             for k in range(known + 1):
-                ctx = hist % pw
-                _bump(counts, i, _cell(NS_SEQ + k, ctx * n_levels + s, mask))
-                pw *= n_levels
+                _bump(counts, i, seq_cells[k])
             if day_slots > 0:
-                _bump(counts, i, _cell(NS_DAY, dkey, mask))
+                _bump(counts, i, day_cell)
             if ds_block > 0:
-                _bump(counts, i, _cell(NS_DS, dskey, mask))
+                _bump(counts, i, ds_cell)
         st[F_HIST] = float((hist * n_levels + s) % hist_mod)
         la = max(level_a, 1.0 / (n + 1.0))
         ma = max(mad_a, 1.0 / (n + 1.0))
