@@ -33,8 +33,15 @@ from models.anomaly.multivariate_water import WaterZoneFeatures  # noqa: E402
 
 #: One configuration for a water zone (hourly SCADA), never per attack.
 WATER_CONFIG = MultivariateConfig(
-    lags=2, variance_fraction=0.9, alpha=0.95, ewma_lambda=0.2, forget=0.0,
-    refresh=168, raise_after=2, clear_after=6, folds=5,
+    lags=2,
+    variance_fraction=0.9,
+    alpha=0.95,
+    ewma_lambda=0.2,
+    forget=0.0,
+    refresh=168,
+    raise_after=2,
+    clear_after=6,
+    folds=5,
 )
 
 
@@ -74,15 +81,23 @@ def batadal_score(alarm: np.ndarray, flag: np.ndarray, att: np.ndarray) -> dict[
     tpr = float(np.mean(alarm[pos] > 0))
     tnr = float(np.mean(alarm[~pos] == 0))
     s_cm = 0.5 * (tpr + tnr)
-    return {"S": 0.5 * s_ttd + 0.5 * s_cm, "S_TTD": s_ttd, "S_CM": s_cm, "TPR": tpr, "TNR": tnr,
-            "ttd": ttd}
+    return {
+        "S": 0.5 * s_ttd + 0.5 * s_cm,
+        "S_TTD": s_ttd,
+        "S_CM": s_cm,
+        "TPR": tpr,
+        "TNR": tnr,
+        "ttd": ttd,
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "batadal")
     ap.add_argument(
-        "--forget", type=float, default=WATER_CONFIG.forget,
+        "--forget",
+        type=float,
+        default=WATER_CONFIG.forget,
         help="weight of the gated recursive model update per normal hour (0 = frozen model)",
     )
     args = ap.parse_args(argv)
@@ -107,7 +122,8 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"BATADAL: trained on dataset03 ({train.shape[0]} h), {len(zone.feature_names)} features"
         f" ({len(names)} signals), dynamic PCA lags={WATER_CONFIG.lags},"
-        f" {det.n_components} components, forget {cfg.forget}, hysteresis raise {WATER_CONFIG.raise_after} h /"
+        f" {det.n_components} components, forget {cfg.forget},"
+        f" hysteresis raise {WATER_CONFIG.raise_after} h /"
         f" clear {WATER_CONFIG.clear_after} h; fit {fit_s:.2f}s, dataset04 scored in {score_s:.2f}s"
     )
     print(

@@ -166,12 +166,16 @@ def main(argv: list[str] | None = None) -> None:
             i = FAULT_START + hits[0]
             why = f"row {i}: " + ", ".join(det.top_names(top[i]))
         print(
-            f"{k:>5} | {dr[0]:6.3f} {dr[1]:7.3f} {dr[2]:7.3f} {best:6.3f} {'yes' if ok else 'NO':>3} |"
+            f"{k:>5} | {dr[0]:6.3f} {dr[1]:7.3f} {dr[2]:7.3f} {best:6.3f}"
+            f" {'yes' if ok else 'NO':>3} |"
             f" {dr[3]:6.3f} {dr[4]:7.3f} {dr[5]:7.3f} | {why}"
         )
     print("-" * len(hdr))
     m = sums / len(faults)
-    print(f"{'mean':>5} | {m[0]:6.3f} {m[1]:7.3f} {m[2]:7.3f} {'':>6} {'':>3} | {m[3]:6.3f} {m[4]:7.3f} {m[5]:7.3f} |")
+    print(
+        f"{'mean':>5} | {m[0]:6.3f} {m[1]:7.3f} {m[2]:7.3f} {'':>6} {'':>3} |"
+        f" {m[3]:6.3f} {m[4]:7.3f} {m[5]:7.3f} |"
+    )
     print(
         f"{'FAR':>5} | {far_same['ours']:6.3f} {far_same['t2']:7.3f} {far_same['spe']:7.3f}"
         f" {'':>6} {'':>3} | {far_own['ours']:6.3f} {far_own['t2']:7.3f} {far_own['spe']:7.3f} |"

@@ -138,8 +138,14 @@ class AssetDetector:
         state["cov"][:] = np.cov(rows, rowvar=False, bias=False)
         fpar, ipar = state["fpar"], state["ipar"]
         mk.rebuild_model(
-            state["cov"], int(ipar[mk.I_NCOMP]), fpar[mk.F_TAU2], fpar[mk.F_DELTA2],
-            fpar[mk.F_EIG_FLOOR], state["d_mat"], state["ct_mat"], state["phi_mat"],
+            state["cov"],
+            int(ipar[mk.I_NCOMP]),
+            fpar[mk.F_TAU2],
+            fpar[mk.F_DELTA2],
+            fpar[mk.F_EIG_FLOOR],
+            state["d_mat"],
+            state["ct_mat"],
+            state["phi_mat"],
             state["eigvals"],
         )
 
@@ -183,17 +189,24 @@ class AssetDetector:
             self._set_model(st, rows[keep])
             fold_states.append(st)
 
-        def oof(lim_phi: float, lim_ewma: float, tau2: float, delta2: float) -> tuple[
-            np.ndarray, np.ndarray, np.ndarray
-        ]:
+        def oof(
+            lim_phi: float, lim_ewma: float, tau2: float, delta2: float
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             t2s, spes, stats = [], [], []
             for (lo, hi), st0 in zip(folds, fold_states, strict=True):
                 st = {k: v.copy() for k, v in st0.items()}
                 st["fpar"][[mk.F_TAU2, mk.F_DELTA2]] = tau2, delta2
                 st["fpar"][[mk.F_LIM_PHI, mk.F_LIM_EWMA]] = lim_phi, lim_ewma
                 mk.rebuild_model(
-                    st["cov"], n_comp, tau2, delta2, eig_floor,
-                    st["d_mat"], st["ct_mat"], st["phi_mat"], st["eigvals"],
+                    st["cov"],
+                    n_comp,
+                    tau2,
+                    delta2,
+                    eig_floor,
+                    st["d_mat"],
+                    st["ct_mat"],
+                    st["phi_mat"],
+                    st["eigvals"],
                 )
                 out = self._run(st, x[lo:hi])
                 skip = cfg.lags + int(np.ceil(1.0 / cfg.ewma_lambda))
@@ -238,9 +251,26 @@ class AssetDetector:
         top = np.full((n, 3), -1, dtype=np.int64)
         alarm = np.zeros(n, dtype=np.int64)
         mk.score_rows(
-            x, st["mean"], st["scale"], st["ring"], st["ctr"], st["center"], st["cov"],
-            st["ewma_vec"], st["d_mat"], st["ct_mat"], st["phi_mat"], st["eigvals"],
-            st["fpar"], st["ipar"], t2, spe, stat, contrib, top, alarm,
+            x,
+            st["mean"],
+            st["scale"],
+            st["ring"],
+            st["ctr"],
+            st["center"],
+            st["cov"],
+            st["ewma_vec"],
+            st["d_mat"],
+            st["ct_mat"],
+            st["phi_mat"],
+            st["eigvals"],
+            st["fpar"],
+            st["ipar"],
+            t2,
+            spe,
+            stat,
+            contrib,
+            top,
+            alarm,
         )
         return t2, spe, stat, contrib, top, alarm
 
@@ -262,8 +292,13 @@ class AssetDetector:
         assert self._state is not None
         t2, spe, stat, contrib, top, alarm = self._run(self._state, rows)
         return {
-            "score": calibrate(stat), "statistic": stat, "t2": t2, "spe": spe,
-            "contrib": contrib, "top_vars": top, "alarm": alarm,
+            "score": calibrate(stat),
+            "statistic": stat,
+            "t2": t2,
+            "spe": spe,
+            "contrib": contrib,
+            "top_vars": top,
+            "alarm": alarm,
         }
 
     def score_batch(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -273,6 +273,13 @@ def score_rows(
             if ctr[C_SINCE] >= ipar[I_REFRESH]:
                 ctr[C_SINCE] = 0
                 rebuild_model(
-                    cov, ipar[I_NCOMP], tau2, delta2, fpar[F_EIG_FLOOR],
-                    d_mat, ct_mat, phi_mat, eigvals,
+                    cov,
+                    ipar[I_NCOMP],
+                    tau2,
+                    delta2,
+                    fpar[F_EIG_FLOOR],
+                    d_mat,
+                    ct_mat,
+                    phi_mat,
+                    eigvals,
                 )

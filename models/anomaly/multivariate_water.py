@@ -42,6 +42,16 @@ def _ridge(a: np.ndarray, b: np.ndarray, reg: float = 1e-6) -> np.ndarray:
     return np.asarray(np.linalg.solve(g, a.T @ b), dtype=np.float64)
 
 
+def _rowdot(a: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """a @ coef computed row by row, so a row gives the same bits alone or in a batch
+    (BLAS blocks differently for different batch sizes)."""
+    if coef.ndim == 1:
+        return np.asarray((a * coef).sum(axis=1), dtype=np.float64)
+    if coef.shape[1] == 0:
+        return np.zeros((a.shape[0], 0))
+    return np.column_stack([(a * coef[:, j]).sum(axis=1) for j in range(coef.shape[1])])
+
+
 class WaterZoneFeatures:
     """Streaming feature front end for one water zone.
 
@@ -130,18 +140,22 @@ class WaterZoneFeatures:
         cols = [x[:, self.raw_idx]]
         if self.pairs:
             cols.append(
-                np.column_stack([np.abs(x[:, fi] / f_on - x[:, si]) for si, fi, f_on, _ in self.pairs])
+                np.column_stack(
+                    [np.abs(x[:, fi] / f_on - x[:, si]) for si, fi, f_on, _ in self.pairs]
+                )
             )
         lev = self.level_idx
         dlev = x[:, lev] - prev[:, lev]
         cols.append(dlev)
-        cols.append(dlev - self._mass_design(x) @ self.mass_coef)
+        cols.append(dlev - _rowdot(self._mass_design(x), self.mass_coef))
         if len(self.status_idx):
             cols.append(
-                np.column_stack([
-                    x[:, si] - self._plc_design(x, prev, si) @ c
-                    for si, c in zip(self.status_idx, self.plc_coef, strict=True)
-                ])
+                np.column_stack(
+                    [
+                        x[:, si] - _rowdot(self._plc_design(x, prev, si), c)
+                        for si, c in zip(self.status_idx, self.plc_coef, strict=True)
+                    ]
+                )
             )
         if self.use_hour:
             cols.append(x[:, self.flow_idx] - self.hour_mean[hours % 24])
