@@ -29,4 +29,5 @@ JIT_CACHE = os.environ.get("CITYCC_JIT_CACHE", "1") != "0"
 
 def kernel(fn: F) -> F:
     """Compile ``fn`` in nopython mode with the project's settings (cache, nogil, no fastmath)."""
-    return numba.njit(cache=JIT_CACHE, nogil=True, fastmath=False)(fn)  # type: ignore[no-any-return]
+    compiled: Any = numba.njit(cache=JIT_CACHE, nogil=True, fastmath=False)(fn)
+    return compiled  # type: ignore[no-any-return]
