@@ -45,8 +45,8 @@ class DetectorConfig:
     day_slots : time-of-day slots of the daily context (0 disables it).
     ds_block : points per block of the down-sampled context (0 disables it).
     ds_order : blocks in the down-sampled context.
-    use_context, use_daily, use_downsampled, use_surprise : weights of the four raw evidences
-        (sequence novelty, time-of-day novelty, down-sampled novelty, forecast surprise);
+    use_context, use_daily, use_downsampled, use_deviation : weights of the four raw evidences
+        (sequence novelty, time-of-day novelty, down-sampled novelty, sustained deviation);
         0 disables one.
     split_likelihood : 1 gives each evidence its own likelihood (the score is the most
         surprising), 0 runs one likelihood on the max of the evidences.
@@ -60,11 +60,13 @@ class DetectorConfig:
     alarm_level : output level that starts the refractory period and freezes learning.
     freeze : 1 stops alarmed points from teaching the count tables.
     level_alpha, mad_alpha : EW rates of the one-step level and of its mean absolute residual.
-    surprise_scale : robust z at which the forecast surprise reaches 1 - e^{-1/2}.
+    deviation_scale : z (smoothed value vs slow mean/sd) at which the deviation evidence
+        reaches 1 - e^{-1/2}.
     stuck_len : identical consecutive values that make a "stuck" fault.
     spike_z : robust z (against the level) that makes a "spike" fault.
     range_floor : score of a new extreme just past the running range; it rises linearly to 1
         at ``range_break`` (graded scores rank better in a threshold sweep than a flat 1).
+    deviation_window : memory (points) of the slow mean/sd of the deviation evidence.
     """
 
     warmup: int = 150
@@ -77,7 +79,7 @@ class DetectorConfig:
     use_context: float = 1.0
     use_daily: float = 1.0
     use_downsampled: float = 1.0
-    use_surprise: float = 0.0
+    use_deviation: float = 0.5
     split_likelihood: int = 0
     short_window: int = 10
     lik_window: int = 200
@@ -91,10 +93,11 @@ class DetectorConfig:
     freeze: int = 1
     level_alpha: float = 0.3
     mad_alpha: float = 0.02
-    surprise_scale: float = 4.0
+    deviation_scale: float = 3.0
     stuck_len: int = 30
     spike_z: float = 12.0
     range_floor: float = 0.5
+    deviation_window: int = 4000
 
     def as_array(self) -> np.ndarray:
         """The parameter vector the kernel reads (same order as the fields)."""

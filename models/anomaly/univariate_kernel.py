@@ -15,7 +15,8 @@ Per point (causal: the score at t uses data up to t):
      is novel;
    - *down-sampled*: (last blocks' mean symbols, symbol of the smoothed value) -- slow shapes,
      after ARTime's down-sampling;
-   - *surprise* (off by default, it did not help on NAB): robust one-step forecast residual;
+   - *deviation*: the smoothed value's z against a slow mean and sd -- sustained shifts that
+     stay inside the seen range (a one-step forecast residual did worse on NAB);
 3. HTM-style anomaly likelihood: the mean of the last ``short_window`` raw values against an
    exponentially weighted Gaussian, score ``log(Q)/log(1e-10)`` with the "red filter";
 4. a new extreme beyond the running range by ``range_break`` of it scores 1 (HTM's override,
@@ -44,7 +45,7 @@ P_DS_ORDER = 6
 P_USE_CTX = 7
 P_USE_DAY = 8
 P_USE_DS = 9
-P_USE_SUR = 10
+P_USE_DEV = 10
 P_SPLIT = 11
 P_SHORT = 12
 P_LIK_WIN = 13
@@ -58,10 +59,11 @@ P_ALARM = 20
 P_FREEZE = 21
 P_LEVEL_A = 22
 P_MAD_A = 23
-P_SCALE = 24
+P_DEV_SCALE = 24
 P_STUCK = 25
 P_SPIKE = 26
 P_RANGE_FLOOR = 27
+P_DEV_WIN = 28
 
 N_EVIDENCE = 4
 
@@ -86,7 +88,9 @@ F_RING_HEAD = 16
 F_RING_SUM = 17  # + evidence (N_EVIDENCE columns)
 F_LIK_MU = F_RING_SUM + N_EVIDENCE
 F_LIK_VAR = F_LIK_MU + N_EVIDENCE
-N_FSTATE = F_LIK_VAR + N_EVIDENCE
+F_SLOW_MU = F_LIK_VAR + N_EVIDENCE  # slow mean and variance of the value
+F_SLOW_VAR = F_SLOW_MU + 1
+N_FSTATE = F_SLOW_VAR + 1
 
 FAULT_NONE = 0
 FAULT_DROPOUT = 1
@@ -155,7 +159,7 @@ def score_kernel(
     day_ms = 86_400_000 // max(day_slots, 1)
     ds_block = int(p[P_DS_BLOCK])
     ds_order = int(p[P_DS_ORDER])
-    weights = (p[P_USE_CTX], p[P_USE_DAY], p[P_USE_DS], p[P_USE_SUR])
+    weights = (p[P_USE_CTX], p[P_USE_DAY], p[P_USE_DS], p[P_USE_DEV])
     split = p[P_SPLIT] > 0.0
     short = int(p[P_SHORT])
     lik_win = p[P_LIK_WIN]
@@ -169,10 +173,11 @@ def score_kernel(
     freeze = p[P_FREEZE] > 0.0
     level_a = p[P_LEVEL_A]
     mad_a = p[P_MAD_A]
-    scale = p[P_SCALE]
+    dev_scale = p[P_DEV_SCALE]
     stuck_len = p[P_STUCK]
     spike_z = p[P_SPIKE]
     range_floor = p[P_RANGE_FLOOR]
+    dev_win = p[P_DEV_WIN]
     hist_mod = 1
     for _ in range(max_order):
         hist_mod *= n_levels
@@ -215,11 +220,10 @@ def score_kernel(
         )
         s = _symbol(x, lo, rng, n_levels)
 
-        # --- surprise: robust one-step residual against the EW level (also the spike fault)
+        # --- robust one-step residual against the EW level (the spike fault)
         res = x - st[F_LEVEL]
         mad = max(st[F_MAD], 1e-3 * rng + 1e-12)
         z = abs(res) / (1.2533 * mad)
-        r_sur = 1.0 - math.exp(-0.5 * (z / scale) ** 2)
         if n >= warmup and z > spike_z and fault == FAULT_NONE:
             fault = FAULT_SPIKE
 
@@ -254,7 +258,15 @@ def score_kernel(
             ds_cell = _cell(NS_DS, bctx * n_levels + _symbol(ews, lo, rng, n_levels), mask)
             r_ds = 1.0 / (1.0 + np.float64(counts[i, ds_cell]))
 
-        ev = (weights[0] * r_ctx, weights[1] * r_day, weights[2] * r_ds, weights[3] * r_sur)
+        # --- sustained deviation of the smoothed value from the slow mean
+        if n == 0:
+            st[F_SLOW_MU] = x
+        smooth = ews if ds_block > 0 else x
+        slow_sd = math.sqrt(max(st[F_SLOW_VAR], (1e-3 * rng) ** 2 + 1e-24))
+        zd = abs(smooth - st[F_SLOW_MU]) / slow_sd
+        r_dev = 1.0 - math.exp(-0.5 * (zd / dev_scale) ** 2)
+
+        ev = (weights[0] * r_ctx, weights[1] * r_day, weights[2] * r_ds, weights[3] * r_dev)
 
         # --- short means and likelihood (one on the max, or one per evidence)
         head = int(st[F_RING_HEAD])
@@ -319,6 +331,10 @@ def score_kernel(
         cap = 5.0 * mad if n > 10 else abs(res)
         st[F_LEVEL] += la * (min(max(res, -cap), cap) if flagged else res)
         st[F_MAD] += ma * (min(abs(res), cap) - st[F_MAD])
+        a_slow = max(1.0 / dev_win, 1.0 / (n + 1.0))
+        d_slow = x - st[F_SLOW_MU]
+        st[F_SLOW_MU] += a_slow * d_slow
+        st[F_SLOW_VAR] = (1.0 - a_slow) * (st[F_SLOW_VAR] + a_slow * d_slow * d_slow)
         if x < lo:
             st[F_LO] = x
         if x > hi:
