@@ -1,0 +1,280 @@
+"""The alert engine: the engine worker's ``after_scoring`` step (streams/runtime.py).
+
+Per scored batch, all per-reading work is numpy over the whole batch:
+
+1. rows are sorted by (sensor, time) and split into *waves* by their occurrence
+   number per sensor (a 5-s sensor has 12 rows in a 1-min batch: 12 waves; at 1-s ticks
+   one wave), so each sensor's hysteresis advances reading by reading, in order;
+2. per wave: standards (:class:`~alerts.rules.RuleTables`), station AQI from running
+   means, anomaly score ≥ threshold, detector fault codes → three
+   :class:`~alerts.hysteresis.HysteresisBank` s;
+3. stale sensors (no reading for ``periods`` × their period) are checked every few
+   seconds of stream time;
+4. only the transitions (rare) go to :class:`~alerts.grouping.AlertGrouper`, which
+   deduplicates, groups into area alerts and calls the lifecycle service.
+
+A fault flagged by the detector (stuck, spike, dropout) makes a *sensor* alert and the
+reading is kept out of the city rules, so a broken sensor cannot raise a city alert.
+
+>>> from config.city import load_city
+>>> from alerts.lifecycle import AlertService
+>>> from alerts.store import AlertStore, Database
+>>> from streams.clock import ManualClock
+>>> city = load_city(scale=0.05, seed=7)
+>>> eng = AlertEngine.for_city(city, AlertService(AlertStore(Database("sqlite://:memory:")),
+...                                               ManualClock(0)))
+>>> bool(eng.tables.std.any())
+True
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from alerts.config import AlertRules, load_rules
+from alerts.grouping import AlertGrouper, Names
+from alerts.hysteresis import CLEAR, RAISE, UPGRADE, HysteresisBank
+from alerts.lifecycle import AlertService
+from alerts.rules import AQI, STD_TYPES, RuleTables
+from config.city.registry import SensorRegistry
+from streams.messages import QUALITY_BAD, ReadingBatch, ScoreBatch
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+#: stream-time periods of the engine's slower duties
+STALE_CHECK_MS = 5_000
+REFRESH_MS = 60_000
+ESCALATE_CHECK_MS = 30_000
+
+Event = tuple[str, int, int, int, int, float]  # (type, slot, event, rank, ts, value)
+
+
+class AlertEngine:
+    """Rules + hysteresis + grouping for the sensors of one engine worker.
+
+    Call it as an ``after_scoring`` step: ``engine(batch, idx, scores)``.
+    """
+
+    def __init__(self, registry: SensorRegistry, service: AlertService,
+                 rules: AlertRules | None = None, hazard_grades: Mapping[str, int] | None = None,
+                 district_names: Names | None = None, asset_names: Names | None = None) -> None:
+        self.registry = registry
+        self.rules = rules or service.rules
+        self.service = service
+        t = self.tables = RuleTables(registry, self.rules)
+        n = len(registry)
+        k = np.ones(n, np.int64)
+        m = np.ones(n, np.int64)
+        for code, name in enumerate(STD_TYPES):
+            if code:
+                r = self.rules.rule(name)
+                k[t.std == code] = r.raise_after
+                m[t.std == code] = r.clear_after
+        self.std_bank = HysteresisBank(k, m)
+        an, fa = self.rules.rule("anomaly"), self.rules.rule("sensor_fault")
+        self.anomaly_bank = HysteresisBank(np.full(n, an.raise_after), np.full(n, an.clear_after))
+        self.fault_bank = HysteresisBank(np.full(n, fa.raise_after), np.full(n, fa.clear_after))
+        metrics = an.params.get("metrics", ["*"])
+        self.anomaly_on = np.array([("*" in metrics or s.metric in metrics)
+                                    for s in registry.sensors], bool).reshape(n)
+        self.anomaly_score = float(an.params.get("score", 0.9))
+        self.anomaly_clear = float(an.params.get("clear_score", 0.5))
+        self.anomaly_rank = int(an.params.get("rank", 1))
+        st = self.rules.rule("sensor_stale").params
+        self.stale_after_ms = np.maximum(registry.period_s * int(st.get("periods", 5)),
+                                         int(st.get("min_gap_s", 60))).astype(np.int64) * 1000
+        self.means = np.full(n, np.nan)
+        self.mean_ts = np.zeros(n, np.int64)
+        self.last_seen = np.zeros(n, np.int64)
+        self.stale = np.zeros(n, bool)
+        slot_sensors = {int(t.station_slot[s]): tuple(registry.ids[j] for j in row if j >= 0)
+                        for s, row in enumerate(t.station_sensors)}
+        self.grouper = AlertGrouper(registry, self.rules, service, hazard_grades,
+                                    district_names, asset_names, slot_sensors)
+        self._next_stale = 0
+        self._next_refresh = 0
+        self._next_escalate = 0
+        self.batches = 0
+        self.readings = 0
+
+    @staticmethod
+    def for_city(city: Any, service: AlertService, rules: AlertRules | None = None
+                 ) -> AlertEngine:
+        """An engine with the city's district names, asset names and hazard R grades."""
+        districts = {d.adcode: (d.name_zh, d.name_en) for d in city.districts}
+        grades = {h.source_id: int(h.grade) for h in city.hazard_sources}
+        assets: dict[str, tuple[str, str]] = {h.source_id: (h.name_zh, h.name_en)
+                                             for h in city.hazard_sources}
+        for s in city.registry.sensors:
+            name = s.meta.get("name") if s.meta else None
+            if isinstance(name, str) and " / " in name and s.asset_id not in assets:
+                zh, en = name.split(" / ", 1)
+                assets[s.asset_id] = (f"{zh} {s.asset_id}", f"{en} {s.asset_id}")
+        return AlertEngine(city.registry, service, rules, grades, districts, assets)
+
+    # ------------------------------------------------------------------ the step
+    def __call__(self, batch: ReadingBatch, idx: IntArray, scores: ScoreBatch) -> None:
+        self.process(batch, idx, scores)
+
+    def process(self, batch: ReadingBatch, idx: IntArray, scores: ScoreBatch) -> None:
+        n = len(batch)
+        if n == 0:
+            return
+        idx = np.asarray(idx, np.int64)
+        order = np.lexsort((batch.ts, idx))
+        si, sts = idx[order], batch.ts[order]
+        sv, ssc = batch.values[order], scores.score[order]
+        sfa, sq = scores.fault[order], batch.quality[order]
+        new_sensor = np.empty(n, bool)
+        new_sensor[0] = True
+        np.not_equal(si[1:], si[:-1], out=new_sensor[1:])
+        pos = np.arange(n)
+        occ = pos - np.maximum.accumulate(np.where(new_sensor, pos, 0))
+        events: list[Event] = []
+        n_waves = int(occ.max()) + 1
+        if n_waves == 1:
+            self._wave(si, sts, sv, ssc, sfa, sq, events)
+        else:
+            w_order = np.argsort(occ, kind="stable")
+            bounds = np.searchsorted(occ[w_order], np.arange(n_waves + 1))
+            for w in range(n_waves):
+                r = w_order[bounds[w]:bounds[w + 1]]
+                self._wave(si[r], sts[r], sv[r], ssc[r], sfa[r], sq[r], events)
+        last = np.empty(n, bool)
+        last[-1] = True
+        np.not_equal(si[1:], si[:-1], out=last[:-1])
+        li, lt = si[last], sts[last]
+        self.last_seen[li] = np.maximum(self.last_seen[li], lt)
+        back = li[self.stale[li]]
+        if back.size:
+            self.stale[back] = False
+            events.extend(("sensor_stale", int(s), CLEAR, 0, int(self.last_seen[s]), math.nan)
+                          for s in back.tolist())
+        now = int(sts.max())
+        if now >= self._next_stale:
+            self._next_stale = now + STALE_CHECK_MS
+            events.extend(self._stale_events(now))
+        self.batches += 1
+        self.readings += n
+        if events:
+            self._apply(events)
+        if now >= self._next_refresh:
+            self._next_refresh = now + REFRESH_MS
+            self._refresh(now)
+        if now >= self._next_escalate:
+            self._next_escalate = now + ESCALATE_CHECK_MS
+            self.service.escalate_due(now)
+
+    def _wave(self, i: IntArray, t: IntArray, v: FloatArray, s: FloatArray,
+              f: npt.NDArray[np.int8], q: npt.NDArray[np.uint8], out: list[Event]) -> None:
+        tab = self.tables
+        std = tab.std[i]
+        healthy = np.isfinite(v) & (f == 0) & (q != QUALITY_BAD)
+        m = (std > 0) & (std != AQI) & healthy
+        if m.any():
+            rank, ok = tab.standards(i[m], v[m])
+            self._collect(self.std_bank, None, i[m], rank, ok, t[m], v[m], out)
+        m = (std == AQI) & healthy
+        if m.any():
+            self._air(i[m], t[m], v[m], out)
+        m = self.anomaly_on[i] & np.isfinite(s) & (f == 0)
+        if m.any():
+            sm = s[m]
+            rank = np.where(sm >= self.anomaly_score, self.anomaly_rank, 0).astype(np.int8)
+            self._collect(self.anomaly_bank, "anomaly", i[m], rank, sm < self.anomaly_clear,
+                          t[m], v[m], out)
+        rank = (f != 0).astype(np.int8)
+        self._collect(self.fault_bank, "sensor_fault", i, rank, (f == 0) & np.isfinite(v), t,
+                      f.astype(np.float64), out)
+
+    def _air(self, i: IntArray, t: IntArray, v: FloatArray, out: list[Event]) -> None:
+        tab = self.tables
+        prev, prev_t = self.means[i], self.mean_ts[i]
+        dt = np.maximum(t - prev_t, 0) / 1000.0
+        alpha = 1.0 - np.exp(-dt / max(tab.aqi_tau_s, 1e-9))
+        self.means[i] = np.where(np.isnan(prev), v, prev + alpha * (v - prev))
+        self.mean_ts[i] = t
+        stations, inv = np.unique(tab.station[i], return_inverse=True)
+        tmax = np.zeros(stations.size, np.int64)
+        np.maximum.at(tmax, inv, t)
+        aqi, cat = tab.station_aqi(stations, self.means)
+        rank, ok = tab.aqi_rank_of(cat)
+        self._collect(self.std_bank, None, tab.station_slot[stations], rank, ok, tmax, aqi, out)
+
+    def _collect(self, bank: HysteresisBank, type_: str | None, slots: IntArray,
+                 rank: npt.NDArray[np.int8], ok: npt.NDArray[np.bool_], ts: IntArray,
+                 values: FloatArray, out: list[Event]) -> None:
+        sl, ev, rk, et = bank.step(slots, rank, ok, ts)
+        if sl.size == 0:
+            return
+        where = np.searchsorted(slots, sl) if np.all(slots[:-1] <= slots[1:]) else None
+        for j in range(sl.size):
+            s = int(sl[j])
+            name = type_ or STD_TYPES[int(self.tables.std[s])]
+            k = int(where[j]) if where is not None else int(np.flatnonzero(slots == s)[0])
+            out.append((name, s, int(ev[j]), int(rk[j]), int(et[j]), float(values[k])))
+
+    def _stale_events(self, now: int) -> list[Event]:
+        seen = self.last_seen > 0
+        gone = seen & ~self.stale & (now - self.last_seen > self.stale_after_ms)
+        new = np.flatnonzero(gone)
+        if new.size == 0:
+            return []
+        self.stale[new] = True
+        return [("sensor_stale", int(s), RAISE, 1, now, (now - int(self.last_seen[s])) / 1000.0)
+                for s in new.tolist()]
+
+    # ------------------------------------------------------------------ transitions
+    def _apply(self, events: Iterable[Event]) -> None:
+        g = self.grouper
+        raises: dict[str, list[tuple[int, int, int, float]]] = {}
+
+        def flush() -> None:
+            for type_, items in raises.items():
+                g.raise_many(type_, items)
+            raises.clear()
+
+        for type_, slot, ev, rank, ts, value in events:
+            if ev == RAISE:
+                raises.setdefault(type_, []).append((slot, rank, ts, value))
+                continue
+            flush()
+            if ev == UPGRADE:
+                g.upgrade(type_, slot, rank, ts, value)
+            elif ev == CLEAR:
+                g.clear(type_, slot, ts)
+        flush()
+        self._reset_dropped()
+
+    def _reset_dropped(self) -> None:
+        g = self.grouper
+        for type_, slot in g.dropped:
+            bank = self._bank(type_)
+            if bank is not None:
+                bank.force_clear(np.array([slot], np.int64))
+            elif type_ == "sensor_stale":
+                self.stale[slot] = False
+        g.dropped.clear()
+
+    def _bank(self, type_: str) -> HysteresisBank | None:
+        if type_ == "anomaly":
+            return self.anomaly_bank
+        if type_ == "sensor_fault":
+            return self.fault_bank
+        return self.std_bank if type_ in STD_TYPES else None
+
+    def _refresh(self, now: int) -> None:
+        def newest(bank: HysteresisBank) -> Any:
+            return lambda slots: int(bank.last_breach_ts[np.asarray(slots, np.int64)].max())
+        fns: dict[str, object] = {name: newest(self.std_bank) for name in STD_TYPES if name}
+        fns["anomaly"] = newest(self.anomaly_bank)
+        fns["sensor_fault"] = newest(self.fault_bank)
+        fns["sensor_stale"] = lambda slots: now
+        self.grouper.refresh(fns, now)
+        self._reset_dropped()
