@@ -97,8 +97,12 @@ class Simulator:
         self.model = CityModel(city, self.seed)
         rng = np.random.default_rng([self.seed, 0x0FF5])
         self.period_ms = reg.period_s.astype(np.int64) * 1000
-        self.offset_ms = rng.integers(0, np.maximum(reg.period_s, 1)).astype(np.int64) * 1000
+        # one phase per asset: a station / detector / node reports all its channels together
+        _, asset = np.unique(np.array([s.asset_id for s in reg.sensors]), return_inverse=True)
+        phase = rng.integers(0, 3600, int(asset.max()) + 1 if self.n else 0)
+        self.offset_ms = (phase[asset] % np.maximum(reg.period_s, 1)).astype(np.int64) * 1000
         self.now_ms = self.start_ms - 1
+        self._schedule = self._build_schedule()
         specs = parse_scenarios(scenarios) if isinstance(scenarios, str) else tuple(scenarios)
         self.injections: tuple[Injection, ...] = tuple(
             bind(s, city, self.seed, self.start_ms, k) for k, s in enumerate(specs)
@@ -169,8 +173,41 @@ class Simulator:
         return sorted(ev, key=lambda e: (e.onset_ms, e.source, e.type))
 
     # --- internals ----------------------------------------------------------------
+    def _build_schedule(self) -> list[IntArray] | None:
+        """Sensors due at each second of the periods' common cycle (None if too long).
+
+        Offsets and periods are whole seconds, so the set of sensors sampling at
+        second ``s`` depends only on ``s mod lcm(periods)``; small ticks then cost
+        O(readings) instead of O(sensors).
+        """
+        per_s = (self.period_ms // 1000).astype(np.int64)
+        if per_s.size == 0 or (per_s <= 0).any():
+            return None
+        cycle = int(np.lcm.reduce(per_s))
+        if cycle > 3600:
+            return None
+        phase = (self.offset_ms // 1000) % per_s
+        sched: list[list[int]] = [[] for _ in range(cycle)]
+        for p in np.unique(per_s).tolist():
+            members = np.flatnonzero(per_s == p)
+            for r in range(0, cycle):
+                hit = members[phase[members] == r % p]
+                if hit.size:
+                    sched[r].extend(hit.tolist())
+        return [np.array(sorted(x), np.int64) for x in sched]
+
     def _due(self, last: int, now: int) -> tuple[IntArray, IntArray, IntArray]:
         """(sensor index, sample time, sample number) of every sample in (last, now]."""
+        first_s, last_s = last // 1000 + 1, now // 1000
+        sched = self._schedule
+        if sched is not None and 0 < last_s - first_s + 1 <= 2 * len(sched):
+            cyc = len(sched)
+            parts = [sched[s % cyc] for s in range(first_s, last_s + 1)]
+            lens = [a.size for a in parts]
+            idx = np.concatenate(parts)
+            t = np.repeat(np.arange(first_s, last_s + 1, dtype=np.int64) * 1000, lens)
+            k = (t - self.offset_ms[idx]) // self.period_ms[idx]
+            return idx, t, k
         p, off = self.period_ms, self.offset_ms
         k_last = (last - off) // p
         k_now = (now - off) // p
