@@ -21,7 +21,12 @@ from __future__ import annotations
 import numpy as np
 
 from models.anomaly.config import DetectorConfig
-from models.anomaly.univariate_kernel import N_EVIDENCE, N_FSTATE, score_kernel
+from models.anomaly.univariate_kernel import (
+    N_EVIDENCE,
+    N_FSTATE,
+    group_by_sensor,
+    score_kernel,
+)
 
 _STATE_KEYS = ("fs", "ring", "counts")
 
@@ -34,6 +39,9 @@ class UnivariateDetector:
     n_sensors : initial number of dense sensor indices (grows on demand).
     config : the one global :class:`DetectorConfig`.
     """
+
+    #: batches at least this long are grouped by sensor before scoring (same result, faster)
+    group_min = 8192
 
     def __init__(self, n_sensors: int = 0, config: DetectorConfig | None = None) -> None:
         self.config = config if config is not None else DetectorConfig()
@@ -75,9 +83,20 @@ class UnivariateDetector:
             raise ValueError("sensor indices must be >= 0")
         if idx.size:
             self.grow(int(idx.max()) + 1)
-        score = np.zeros(idx.shape[0], dtype=np.float64)
-        fault = np.zeros(idx.shape[0], dtype=np.int8)
-        score_kernel(idx, val, ts, self._params, self.fs, self.ring, self.counts, score, fault)
+        n = idx.shape[0]
+        score = np.zeros(n, dtype=np.float64)
+        fault = np.zeros(n, dtype=np.int8)
+        if n >= self.group_min:
+            order, idx_s, val_s, ts_s = group_by_sensor(idx, val, ts, self.n_sensors)
+            score_s = np.zeros(n, dtype=np.float64)
+            fault_s = np.zeros(n, dtype=np.int8)
+            score_kernel(
+                idx_s, val_s, ts_s, self._params, self.fs, self.ring, self.counts, score_s, fault_s
+            )
+            score[order] = score_s
+            fault[order] = fault_s
+        else:
+            score_kernel(idx, val, ts, self._params, self.fs, self.ring, self.counts, score, fault)
         return score, fault
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -101,6 +120,8 @@ class UnivariateDetector:
     def warm(self) -> None:
         """Compile (or load from cache) the kernel on tiny arrays; state is left untouched."""
         probe = UnivariateDetector(1, self.config)
-        probe.score_batch(
-            np.zeros(2, dtype=np.int64), np.array([1.0, np.nan]), np.array([0, 1], dtype=np.int64)
-        )
+        idx = np.zeros(2, dtype=np.int64)
+        val = np.array([1.0, np.nan])
+        ts = np.array([0, 1], dtype=np.int64)
+        probe.score_batch(idx, val, ts)
+        group_by_sensor(idx, val, ts, 1)

