@@ -19,7 +19,7 @@ Example
 -------
 >>> import numpy as np
 >>> ts = np.arange(100).astype("datetime64[m]")
->>> corpus = {"a.csv": (ts, np.r_[np.zeros(50), 1.0, np.zeros(49)], [(ts[45], ts[55])])}
+>>> corpus = {"a.csv": (ts, np.r_[np.zeros(45), 1.0, np.zeros(54)], [(ts[45], ts[55])])}
 >>> round(score_prepared(corpus, "standard")["score"], 3)
 100.0
 """
