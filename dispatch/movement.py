@@ -107,7 +107,7 @@ class Mover:
                 u.incident_id):
             return
         inc = svc.store.incident(u.incident_id)
-        route = svc.route(svc.nearest_node(u.lon, u.lat), svc.nearest_node(inc.lon, inc.lat))
+        route = svc.route(u.lon, u.lat, inc.lon, inc.lat)
         svc.store.set_unit_status(u.unit_id, "en_route", ACTOR, expect="dispatched", route=route)
         svc.publish_unit(svc.store.unit(u.unit_id))
 
@@ -123,8 +123,7 @@ class Mover:
             if stored is None and u.incident_id:
                 # a commander set en_route by hand: plan the route now
                 inc = svc.store.incident(u.incident_id)
-                stored = svc.route(svc.nearest_node(u.lon, u.lat),
-                                   svc.nearest_node(inc.lon, inc.lat))
+                stored = svc.route(u.lon, u.lat, inc.lon, inc.lat)
             if stored is None:
                 return None
             route = self._routes[key] = stored
@@ -152,7 +151,7 @@ class Mover:
         route = self._routes.get(key)
         if route is None:
             lon, lat = self.positions.get(u.unit_id, (u.lon, u.lat))
-            route = self._routes[key] = svc.route(svc.nearest_node(lon, lat), station.road_node)
+            route = self._routes[key] = svc.route(lon, lat, station.lon, station.lat)
         elapsed = (now - u.status_since_ms) / 1000.0
         if not route["t"] or elapsed >= route["t"][-1]:
             done = svc.store.set_unit_status(u.unit_id, "available", ACTOR, expect="returning",

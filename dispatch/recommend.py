@@ -38,6 +38,8 @@ class UnitInput:
     station_id: str
     capabilities: tuple[str, ...]
     node: int
+    #: seconds to add to the graph time (e.g. from the station's door to its road node)
+    access_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ def rank(units: Sequence[UnitInput], times_to_incident: npt.NDArray[np.float64],
         matches = tuple(c for c in u.capabilities if c in wanted)
         if not matches:
             continue
-        travel = float(times_to_incident[u.node])
+        travel = float(times_to_incident[u.node]) + u.access_s
         if not np.isfinite(travel):
             continue
         turnout = TURNOUT_S.get(u.kind, 80.0)

@@ -29,10 +29,11 @@ import threading
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from config.city.geo import to_xy
+from config.city.geo import haversine_m, to_xy
 from dispatch import lifecycle
 from dispatch.coverage import coverage_of
 from dispatch.errors import Conflict, Invalid
@@ -50,13 +51,16 @@ from dispatch.routing import graph_of
 from dispatch.speeds import LiveSpeeds
 from dispatch.store import DispatchStore
 from dispatch.validation import incident_fields
-from streams.bus.base import Producer
+from streams.bus.base import BusError, Producer
 from streams.clock import Clock
 from streams.state import StateStore
+from streams.state.base import StateError
 from streams.topics import AVL
 
 log = logging.getLogger(__name__)
 
+#: speed off the graph (from a point to its nearest road node), m/s (~20 km/h)
+ACCESS_SPEED_MS = 5.5
 #: unit snapshots for the wall expire unless refreshed (a dead web process leaves no ghosts)
 SNAPSHOT_TTL_S = 6 * 3600.0
 
@@ -81,6 +85,8 @@ class DispatchService:
         self.bbox = (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
         x, y = to_xy(city.roads.node_lon, city.roads.node_lat)
         self._kd = cKDTree(np.column_stack([x, y]))
+        self._station_access = {s.station_id: self.access_s(s.lon, s.lat, s.road_node)
+                                for s in city.stations}
         self._mat_lock = threading.Lock()
         self._mat: tuple[int, sp.csr_matrix, sp.csr_matrix] | None = None
         self._pub_lock = threading.Lock()
@@ -104,14 +110,31 @@ class DispatchService:
                 self._mat = (self.speeds.version, fwd, rev)
             return self._mat[1], self._mat[2]
 
-    def route(self, a: int, b: int) -> dict[str, Any]:
-        """Fastest path at live speeds as plain data (nodes, lon/lat, cumulative seconds)."""
+    def access_s(self, lon: float, lat: float, node: int) -> float:
+        """Seconds between a point and a road node (straight line at ``ACCESS_SPEED_MS``)."""
+        roads = self.city.roads
+        d = haversine_m(np.array([lon]), np.array([lat]), roads.node_lon[[node]],
+                        roads.node_lat[[node]])
+        return float(d[0]) / ACCESS_SPEED_MS
+
+    def route(self, lon0: float, lat0: float, lon1: float, lat1: float) -> dict[str, Any]:
+        """Fastest path at live speeds as plain data (nodes, lon/lat, cumulative seconds),
+        from a point to a point: access legs to and from the nearest road nodes included."""
+        a, b = self.nearest_node(lon0, lat0), self.nearest_node(lon1, lat1)
         fwd, _ = self.matrices()
         nodes, t = self.graph.path(a, b, fwd)
         roads = self.city.roads
-        return {"nodes": nodes, "t": t,
-                "lon": [float(roads.node_lon[n]) for n in nodes],
-                "lat": [float(roads.node_lat[n]) for n in nodes]}
+        if not nodes:  # unreachable on the graph (not on a strongly connected city): go direct
+            d = float(haversine_m(np.array([lon0]), np.array([lat0]), np.array([lon1]),
+                                  np.array([lat1]))[0])
+            return {"nodes": [], "t": [0.0, d / ACCESS_SPEED_MS], "lon": [lon0, lon1],
+                    "lat": [lat0, lat1]}
+        t0 = self.access_s(lon0, lat0, a)
+        times = [t0 + x for x in t]
+        return {"nodes": nodes,
+                "t": [0.0, *times, times[-1] + self.access_s(lon1, lat1, b)],
+                "lon": [lon0, *(float(roads.node_lon[n]) for n in nodes), lon1],
+                "lat": [lat0, *(float(roads.node_lat[n]) for n in nodes), lat1]}
 
     # ------------------------------------------------------------------ incidents
     def create_incident(self, body: Any, actor: str) -> Incident:
@@ -122,19 +145,26 @@ class DispatchService:
         self.publish_incident(inc)
         return inc
 
+    def _times_to(self, inc: Incident) -> npt.NDArray[np.float64]:
+        """Seconds from every road node to the incident's location (graph + access leg)."""
+        _, rev = self.matrices()
+        node = self.nearest_node(inc.lon, inc.lat)
+        return self.graph.times_to(node, self.free_speed, rev) + self.access_s(inc.lon, inc.lat,
+                                                                                node)
+
     def recommendations(self, incident_id: str, limit: int = 30) -> dict[str, Any]:
         inc = self.store.incident(incident_id)
         if inc.state not in ACTIVE_INCIDENT_STATES:
             raise Conflict(f"incident {incident_id} is {inc.state}")
-        _, rev = self.matrices()
-        times = self.graph.times_to(self.nearest_node(inc.lon, inc.lat), self.free_speed, rev)
+        times = self._times_to(inc)
         units = self.store.units()
         available = [u for u in units if u.status == "available"]
         committed = [u.capabilities for u in units
                      if u.incident_id == incident_id and u.status in COMMITTED]
         reqs = self.plans.plan(inc.type, inc.level)
         inputs = [UnitInput(u.unit_id, u.kind, u.station_id, u.capabilities,
-                            self.stations[u.station_id].road_node) for u in available
+                            self.stations[u.station_id].road_node,
+                            self._station_access[u.station_id]) for u in available
                   if u.station_id in self.stations]
         cands = rank(inputs, times, reqs, committed, limit)
         impacts = self._impacts(available, {c.kind for c in cands})
@@ -169,9 +199,9 @@ class DispatchService:
         station = self.stations.get(unit.station_id)
         eta = 0.0
         if station is not None:
-            _, rev = self.matrices()
-            times = self.graph.times_to(self.nearest_node(inc.lon, inc.lat), self.free_speed, rev)
-            eta = float(times[station.road_node]) + lifecycle.TURNOUT_S.get(unit.kind, 80.0)
+            eta = (float(self._times_to(inc)[station.road_node])
+                   + self._station_access[station.station_id]
+                   + lifecycle.TURNOUT_S.get(unit.kind, 80.0))
         a = self.store.assign(incident_id, unit_id, actor, eta if np.isfinite(eta) else 0.0)
         self.publish_incident(self.store.incident(incident_id))
         self.publish_unit(self.store.unit(unit_id))
@@ -232,7 +262,10 @@ class DispatchService:
                "status": inc.state, "lon": inc.lon, "lat": inc.lat, "district": inc.district,
                "ts": inc.updated_ms}
         ttl = None if inc.state in ACTIVE_INCIDENT_STATES else 600.0
-        self.state.put_json(f"incident:{inc.id}", doc, ttl_s=ttl)
+        try:
+            self.state.put_json(f"incident:{inc.id}", doc, ttl_s=ttl)
+        except StateError as e:  # snapshots are best effort; the store holds the truth
+            log.warning("incident snapshot not published: %s", e)
 
     def publish_unit(self, u: UnitRecord, lon: float | None = None, lat: float | None = None
                      ) -> None:
@@ -240,6 +273,9 @@ class DispatchService:
                "incident_id": u.incident_id, "lon": u.lon if lon is None else lon,
                "lat": u.lat if lat is None else lat, "ts": self.clock.now_ms()}
         with self._pub_lock:
-            self.state.put_json(f"unit:{u.unit_id}", doc, ttl_s=SNAPSHOT_TTL_S)
-            if self.producer is not None:
-                self.producer.send(AVL, json.dumps(doc).encode(), key=u.unit_id.encode())
+            try:
+                self.state.put_json(f"unit:{u.unit_id}", doc, ttl_s=SNAPSHOT_TTL_S)
+                if self.producer is not None:
+                    self.producer.send(AVL, json.dumps(doc).encode(), key=u.unit_id.encode())
+            except (StateError, BusError) as e:  # best effort, see publish_incident
+                log.warning("unit position not published: %s", e)
