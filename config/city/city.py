@@ -102,10 +102,12 @@ def _rng(seed: int, stream: str) -> np.random.Generator:
     return np.random.default_rng([seed, _STREAM[stream]])
 
 
-def _build(name: str, scale: float, seed: int, road_network: str) -> City:
+def _build(
+    name: str, scale: float, seed: int, road_network: str, base: CitySpec | None = None
+) -> City:
     if name not in CITIES:
         raise ValueError(f"unknown city {name!r}; available: {', '.join(CITIES)}")
-    spec = CitySpec().scaled(scale)
+    spec = (base or CitySpec()).scaled(scale)
     geo = load_geo()
     field = DensityField.build(geo)
     grid = Grid.build(geo, spec.grid_res_core, spec.grid_res_outer, CORE_DISTRICTS)
@@ -168,14 +170,19 @@ def _build(name: str, scale: float, seed: int, road_network: str) -> City:
 
 @functools.lru_cache(maxsize=8)
 def load_city(
-    name: str = "fuzhou", scale: float = 1.0, seed: int = DEFAULT_SEED, road_network: str = ""
+    name: str = "fuzhou",
+    scale: float = 1.0,
+    seed: int = DEFAULT_SEED,
+    road_network: str = "",
+    spec: CitySpec | None = None,
 ) -> City:
-    """The city for ``(name, scale, seed, road_network)``; built once per process.
+    """The city for ``(name, scale, seed, road_network, spec)``; built once per process.
 
     ``road_network`` is an optional path (absolute or relative to the repository)
-    to a GeoJSON or GraphML road file that replaces the synthetic graph.
+    to a GeoJSON or GraphML road file that replaces the synthetic graph. ``spec``
+    overrides the default counts/periods (:class:`CitySpec`, before scaling).
     """
-    return _build(name, float(scale), int(seed), road_network)
+    return _build(name, float(scale), int(seed), road_network, spec)
 
 
 def load_city_from_settings(settings: Settings) -> City:

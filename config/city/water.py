@@ -1,7 +1,7 @@
 """Synthetic water-supply network: zones (DMAs), metered nodes, pipes and tanks.
 
-Nodes are placed by urban density and grouped into zones around seeds picked
-far apart; inside a zone pipes form a minimum spanning tree from the zone's
+Nodes are placed by urban density and grouped into zones by k-means (similar
+node counts per zone); inside a zone pipes form a minimum spanning tree from the zone's
 source (pump station / plant outlet, hop 0); zone sources are joined by trunk
 mains (MST over the sources). ``hop`` — pipes from the source — drives both the
 static pressure loss and how fast a burst spreads in the simulator.
@@ -148,14 +148,24 @@ def build_water(
     lon, lat, d = field.sample(rng, n_nodes, "urban")
     x, y = to_xy(lon, lat)
     # farthest-point seeds → zones by nearest seed
-    seeds = [int(rng.integers(n_nodes))]
-    dmin = np.hypot(x - x[seeds[0]], y - y[seeds[0]])
-    for _ in range(n_zones - 1):
-        s = int(np.argmax(dmin))
-        seeds.append(s)
-        dmin = np.minimum(dmin, np.hypot(x - x[s], y - y[s]))
-    dist = np.hypot(x[:, None] - x[seeds][None, :], y[:, None] - y[seeds][None, :])
-    zone_of = np.argmin(dist, axis=1)
+    # zones: k-means (Lloyd) from density-following seeds, so zones hold similar node
+    # counts; each zone's source is the node nearest its centre
+    start = rng.choice(n_nodes, size=n_zones, replace=False)
+    cx, cy = x[start].copy(), y[start].copy()
+    for _ in range(8):
+        zone_of = np.argmin(np.hypot(x[:, None] - cx[None, :], y[:, None] - cy[None, :]), axis=1)
+        for z in range(n_zones):
+            m = zone_of == z
+            if m.any():
+                cx[z], cy[z] = x[m].mean(), y[m].mean()
+    zone_of = np.argmin(np.hypot(x[:, None] - cx[None, :], y[:, None] - cy[None, :]), axis=1)
+    used = np.unique(zone_of)  # drop clusters that ended empty (rare)
+    cx, cy, n_zones = cx[used], cy[used], used.size
+    zone_of = np.searchsorted(used, zone_of)
+    seeds = []
+    for z in range(n_zones):
+        members = np.flatnonzero(zone_of == z)
+        seeds.append(int(members[np.argmin(np.hypot(x[members] - cx[z], y[members] - cy[z]))]))
     codes = [g.adcode for g in field.geo.districts]
     pa: list[int] = []
     pb: list[int] = []

@@ -14,7 +14,10 @@ Shapes (documented choices, not measured Fuzhou data):
   rising with congestion on segments within 1.5 km (cross-domain coupling),
   diurnal O₃ peaking mid-afternoon and titrated by NO₂.
 * water — demand low at night (≈ 0.4 at 03:00), morning and evening peaks;
-  pressure falls with hops from the source and with demand²; tanks fill at night.
+  pressure falls with the node's position between source and zone extremity and
+  with demand² (extremities stay ≥ 0.2 MPa, above the 0.14 MPa rule); free
+  chlorine decays towards the extremities and at night (older water); tanks fill
+  at night.
 * hazard — tank temperature follows the day, pressurised tanks' pressure follows
   temperature, gas detectors sit near zero.
 
@@ -167,6 +170,9 @@ class CityModel:
         node_index = {w.node_id: j for j, w in enumerate(city.water.nodes)}
         tank_index = {t.tank_id: j for j, t in enumerate(city.water.tanks)}
         zone_p = {z.zone_id: z.source_pressure_mpa for z in city.water.zones}
+        zone_hops: dict[str, int] = {}
+        for w in city.water.nodes:
+            zone_hops[w.zone] = max(zone_hops.get(w.zone, 0), w.hop)
         src_index = {h.source_id: j for j, h in enumerate(city.hazard_sources)}
         # per traffic detector: demand multiplier from distance to the centre + noise
         n_det = len(city.detectors)
@@ -217,9 +223,11 @@ class CityModel:
                 else:
                     w = city.water.nodes[node_index[s.asset_id]]
                     group[i] = node_index[s.asset_id]
-                    p1[i] = zone_p[w.zone] - 0.010 * w.hop - 0.0008 * (w.elevation_m - 5.0)
-                    p2[i] = w.base_flow_m3h if s.metric == "flow" else float(w.hop)
-                    p3[i] = 0.006 * max(w.hop, 1)
+                    # position in the zone: 0 at the source, 1 at the farthest extremity
+                    frac = w.hop / max(zone_hops[w.zone], 1)
+                    p1[i] = zone_p[w.zone] - 0.08 * frac - 0.0008 * (w.elevation_m - 5.0)
+                    p2[i] = w.base_flow_m3h if s.metric == "flow" else frac
+                    p3[i] = 0.05 * max(frac, 0.05)
             else:
                 group[i] = src_index[s.asset_id]
                 if s.metric == "level":
@@ -378,7 +386,7 @@ class CityModel:
         p = p1 - p3 * dem**2 + 0.004 * z
         flow = p2 * dem * (1.0 + 0.04 * z)
         turb = 0.18 + 0.05 * dem + 0.04 * np.abs(z)
-        chlorine = np.maximum(0.68 - 0.025 * p2 - 0.06 * (1.3 - dem) + 0.02 * z, 0.08)
+        chlorine = np.maximum(0.68 - 0.25 * p2 - 0.06 * (1.3 - dem) + 0.02 * z, 0.08)
         tank = p1 + (p2 - p1) * (0.55 + 0.3 * np.cos(2 * np.pi * (c.hour - 5.0 + p3) / 24.0))
         tank = tank + 0.01 * z
         out = np.choose(kind - K["water.pressure"], (p, flow, turb, chlorine, tank))

@@ -164,3 +164,11 @@ def test_map_layers_are_plain_data(small_city: City) -> None:
         assert small_city.points(kind)
     with pytest.raises(ValueError):
         small_city.points("nope")
+
+
+def test_a_custom_spec_changes_counts() -> None:
+    from config.city import CitySpec
+
+    city = load_city(scale=0.05, spec=CitySpec(air_stations=200, period_air_s=120))
+    assert len(city.air_stations) == 10
+    assert {s.period_s for s in city.registry.sensors if s.domain == "air"} == {120}

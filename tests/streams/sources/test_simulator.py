@@ -162,3 +162,18 @@ def test_missing_dropout_removes_rows(make_simulator: MakeSim, small_city: City)
     e = miss[0]
     ts = b.ts[np.array([s == e.sensor_ids[0] for s in b.sensor_ids])]
     assert not ((ts >= e.onset_ms) & (ts < e.end_ms)).any()
+
+
+def test_normal_operation_meets_water_standards() -> None:
+    from config.city import load_city
+
+    city = load_city(scale=1.0)
+    m = CityModel(city, seed=5)
+    reg = city.registry
+    for metric, lo, hi in (("pressure", 0.14, 1.0), ("chlorine", 0.05, 2.0), ("turbidity", 0, 1)):
+        idx = np.array(
+            [i for i, s in enumerate(reg.sensors) if s.domain == "water" and s.metric == metric]
+        )
+        for half_hour in range(48):
+            v = m.values(idx, np.full(idx.size, START_MS + half_hour * HOUR // 2))
+            assert lo <= v.min() and v.max() <= hi, (metric, half_hour)
