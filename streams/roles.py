@@ -41,12 +41,9 @@ def _start_ms() -> int:
 def _simulator_loop(settings: Settings, city: Any, bus: Any, state: Any,
                     stop: threading.Event, clock: Clock) -> SourceLoop:
     from streams.publisher import Publisher
-    from streams.sources.scenarios import parse_scenarios
     from streams.sources.simulator import Simulator
 
-    sim = Simulator(city, seed=settings.seed, start_ms=clock.now_ms(), tick_s=settings.tick_s)
-    for sc in parse_scenarios(settings.scenarios, start_ms=clock.now_ms()):
-        sim.inject(sc)
+    sim = Simulator.from_settings(city, settings, start_ms=clock.now_ms())
     publisher = Publisher(bus, city.registry, settings.partitions)
     return SourceLoop(sim, publisher, clock, settings.tick_s, settings.speed, state, stop)
 
@@ -68,7 +65,7 @@ def _consumer_loop(bus: Any, group: str, stage: EngineStage) -> Any:
     from streams.consumer import ConsumerLoop
 
     consumer = bus.consumer(group, list(READINGS_TOPICS))
-    return ConsumerLoop(consumer, stage.process, stage.flush)
+    return ConsumerLoop(consumer, stage.process, stage.flush, clock=SystemClock().now_ms)
 
 
 def _wait(stop: threading.Event, *threads: threading.Thread) -> None:
