@@ -7,8 +7,9 @@ allocation, and the same function serves the live stream and batch files (so the
 Per point (causal: the score at t uses data up to t):
 
 1. the value is quantised into ``n_levels`` symbols over its running [min, max];
-2. raw evidences in [0, 1], all novelty counts ``1/(1 + count)`` in hashed per-sensor tables
-   (the CAD OSE / HTM "was this context ever seen" idea, at O(1)):
+2. four weighted raw evidences in [0, 1], combined by their max; the first three are novelty
+   counts ``1/(1 + count)`` in a hashed per-sensor uint16 table (the CAD OSE / HTM "was this
+   context ever seen" idea, at O(1)):
 
    - *sequence*: (last k symbols, symbol) for k = 0..K, averaged over k;
    - *daily*: (time-of-day slot, symbol) -- the seasonal part: a normal night value at noon
@@ -21,7 +22,14 @@ Per point (causal: the score at t uses data up to t):
    exponentially weighted Gaussian, score ``log(Q)/log(1e-10)`` with the "red filter";
 4. a new extreme beyond the running range by ``range_break`` of it scores 1 (HTM's override,
    but on a causal range); a smaller new extreme scores from ``range_floor`` up to 1;
-5. after an alarm the output is 0 for ``refractory`` points, and alarms do not teach the tables.
+5. after an alarm the output is 0 for ``refractory`` points, and alarms do not teach the tables;
+6. fault codes, independent of the score: NaN/inf -> dropout (state untouched, score 0), a run
+   of ``stuck_len`` identical values -> stuck, a robust one-step z above ``spike_z`` -> spike.
+
+Ablation on NAB (standard profile, mean over table sizes 2048/4096/8192, full = 71.8): no range
+break 44.6; flat (ungraded) range break 71.1; no time-of-day context 68.7; no sequence context
+68.3; no down-sampled context 68.3; no deviation evidence 70.1; no refractory 70.2; learning from
+alarms 70.3. Hash collisions move single runs by about +-1.
 
 Parameters arrive as the :class:`~models.anomaly.config.DetectorConfig` vector ``p``.
 """
