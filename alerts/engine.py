@@ -40,7 +40,7 @@ from alerts.config import AlertRules, load_rules
 from alerts.grouping import AlertGrouper, Names
 from alerts.hysteresis import CLEAR, RAISE, UPGRADE, HysteresisBank
 from alerts.lifecycle import AlertService
-from alerts.rules import AQI, STD_TYPES, RuleTables
+from alerts.rules import AQI, DROP_TYPES, STD_TYPES, RuleTables
 from config.city.registry import SensorRegistry
 from streams.messages import QUALITY_BAD, ReadingBatch, ScoreBatch
 
@@ -77,6 +77,17 @@ class AlertEngine:
                 k[t.std == code] = r.raise_after
                 m[t.std == code] = r.clear_after
         self.std_bank = HysteresisBank(k, m)
+        kd = np.ones(n, np.int64)
+        md = np.ones(n, np.int64)
+        for code, name in enumerate(DROP_TYPES):
+            if code and name in self.rules.rules:
+                r = self.rules.rule(name)
+                kd[t.drop == code] = r.raise_after
+                md[t.drop == code] = r.clear_after
+        self.drop_bank = HysteresisBank(kd, md)
+        self.baseline = np.full(n, np.nan)
+        self.baseline_ts = np.zeros(n, np.int64)
+        self.baseline_n = np.zeros(n, np.int64)
         an, fa = self.rules.rule("anomaly"), self.rules.rule("sensor_fault")
         self.anomaly_bank = HysteresisBank(np.full(n, an.raise_after), np.full(n, an.clear_after))
         self.fault_bank = HysteresisBank(np.full(n, fa.raise_after), np.full(n, fa.clear_after))
@@ -183,6 +194,9 @@ class AlertEngine:
         m = (std == AQI) & healthy
         if m.any():
             self._air(i[m], t[m], v[m], out)
+        m = (tab.drop[i] > 0) & healthy
+        if m.any():
+            self._drops(i[m], t[m], v[m], out)
         m = self.anomaly_on[i] & np.isfinite(s) & (f == 0)
         if m.any():
             sm = s[m]
@@ -207,16 +221,33 @@ class AlertEngine:
         rank, ok = tab.aqi_rank_of(cat)
         self._collect(self.std_bank, None, tab.station_slot[stations], rank, ok, tmax, aqi, out)
 
+    def _drops(self, i: IntArray, t: IntArray, v: FloatArray, out: list[Event]) -> None:
+        tab = self.tables
+        base = self.baseline[i]
+        rank, ok = tab.drops(i, v, base, self.baseline_n[i])
+        types = tab.drop[i]
+        self._collect(self.drop_bank, None, i, rank, ok, t, v, out, DROP_TYPES, types)
+        # the baseline follows normal readings; during a drop it nearly freezes (10× slower)
+        # so the alert stays up until the value recovers
+        tau = tab.drop_tau_s[i] * np.where((rank > 0) | self.drop_bank.active[i], 10.0, 1.0)
+        dt = np.maximum(t - self.baseline_ts[i], 0) / 1000.0
+        alpha = 1.0 - np.exp(-dt / tau)
+        self.baseline[i] = np.where(np.isnan(base), v, base + alpha * (v - base))
+        self.baseline_ts[i] = t
+        self.baseline_n[i] += 1
+
     def _collect(self, bank: HysteresisBank, type_: str | None, slots: IntArray,
                  rank: npt.NDArray[np.int8], ok: npt.NDArray[np.bool_], ts: IntArray,
-                 values: FloatArray, out: list[Event]) -> None:
+                 values: FloatArray, out: list[Event], names: tuple[str, ...] = STD_TYPES,
+                 codes: npt.NDArray[np.int8] | None = None) -> None:
         sl, ev, rk, et = bank.step(slots, rank, ok, ts)
         if sl.size == 0:
             return
         where = np.searchsorted(slots, sl) if np.all(slots[:-1] <= slots[1:]) else None
+        table = self.tables.std if codes is None else self.tables.drop
         for j in range(sl.size):
             s = int(sl[j])
-            name = type_ or STD_TYPES[int(self.tables.std[s])]
+            name = type_ or names[int(table[s])]
             k = int(where[j]) if where is not None else int(np.flatnonzero(slots == s)[0])
             out.append((name, s, int(ev[j]), int(rk[j]), int(et[j]), float(values[k])))
 
@@ -267,12 +298,15 @@ class AlertEngine:
             return self.anomaly_bank
         if type_ == "sensor_fault":
             return self.fault_bank
+        if type_ in DROP_TYPES:
+            return self.drop_bank
         return self.std_bank if type_ in STD_TYPES else None
 
     def _refresh(self, now: int) -> None:
         def newest(bank: HysteresisBank) -> Any:
             return lambda slots: int(bank.last_breach_ts[np.asarray(slots, np.int64)].max())
         fns: dict[str, object] = {name: newest(self.std_bank) for name in STD_TYPES if name}
+        fns.update({name: newest(self.drop_bank) for name in DROP_TYPES if name})
         fns["anomaly"] = newest(self.anomaly_bank)
         fns["sensor_fault"] = newest(self.fault_bank)
         fns["sensor_stale"] = lambda slots: now

@@ -53,6 +53,9 @@ AIR_KEYS: dict[str, str] = {
 }
 ROAD_CLASSES: tuple[str, ...] = tuple(SPEED_THRESHOLDS)
 
+#: sudden-drop rules against the sensor's own running baseline (0 = none)
+DROP_TYPES: tuple[str, ...] = ("", "pressure_drop", "speed_drop")
+
 
 class RuleTables:
     """Per-sensor rule parameters as arrays, built once from the registry and the rules."""
@@ -101,6 +104,7 @@ class RuleTables:
                                      n).min(axis=1) if len(matrix) else np.zeros(0, np.int64)
         self.aqi_keys = tuple(AIR_KEYS[c] for c in cols)
         self._rank_tables()
+        self._drop_tables(registry)
 
     def _rank_tables(self) -> None:
         r = self.rules
@@ -129,6 +133,42 @@ class RuleTables:
                                    float(lel.get("clear_ratio", 0.8))),
                          GAS_TOXIC: (int(tox.get("rank_first", 2)), int(tox.get("rank_second", 3)),
                                      float(tox.get("clear_ratio", 0.8)))}
+
+    def _drop_tables(self, registry: SensorRegistry) -> None:
+        """Sudden-drop rules (suspected pipe burst, suspected accident): per-sensor parameters."""
+        n = self.n
+        self.drop = np.zeros(n, np.int8)
+        self.drop_ratio = np.full(n, np.nan)
+        self.drop_clear = np.full(n, np.nan)
+        self.drop_tau_s = np.full(n, np.nan)
+        self.drop_min = np.zeros(n, np.int64)
+        self.drop_rank = np.zeros(n, np.int8)
+        for code, name in enumerate(DROP_TYPES):
+            if not code or name not in self.rules.rules:
+                continue
+            p = self.rules.rule(name).params
+            m = np.array([s.domain == p["domain"] and s.metric == p["metric"]
+                          for s in registry.sensors], bool).reshape(n)
+            self.drop[m] = code
+            self.drop_ratio[m] = float(p.get("drop_ratio", 0.3))
+            self.drop_clear[m] = float(p.get("clear_ratio", 0.1))
+            self.drop_tau_s[m] = float(p.get("tau_s", 1800.0))
+            self.drop_min[m] = int(p.get("min_readings", 30))
+            self.drop_rank[m] = int(p.get("rank", 1))
+
+    def drops(self, idx: IntArray, values: FloatArray, baseline: FloatArray, count: IntArray
+              ) -> tuple[Int8Array, npt.NDArray[np.bool_]]:
+        """Breach rank / clear flag of a sudden drop below the sensor's own running baseline.
+
+        A reading below ``(1 − drop_ratio) × baseline`` breaches once the baseline has seen
+        ``min_readings`` readings; it is normal again at ``(1 − clear_ratio) × baseline``.
+        """
+        ready = count >= self.drop_min[idx]
+        with np.errstate(invalid="ignore"):
+            low = values < (1.0 - self.drop_ratio[idx]) * baseline
+            ok = values >= (1.0 - self.drop_clear[idx]) * baseline
+        rank = np.where(ready & low, self.drop_rank[idx], 0).astype(np.int8)
+        return rank, ok & ready
 
     # ------------------------------------------------------------------ per-sensor rules
     def standards(self, idx: IntArray, values: FloatArray) -> tuple[Int8Array, npt.NDArray[np.bool_]]:

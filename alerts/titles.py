@@ -16,6 +16,8 @@ _PLAIN: dict[str, tuple[str, str]] = {
     "water_pressure": ("供水压力低于0.14 MPa", "Water pressure below 0.14 MPa"),
     "water_quality": ("水质超出GB 5749限值", "Water quality outside GB 5749 limits"),
     "anomaly": ("监测数据异常", "Anomalous readings"),
+    "pressure_drop": ("管网压力骤降（疑似爆管）", "Sudden pressure drop (suspected pipe burst)"),
+    "speed_drop": ("车速骤降（疑似交通事故）", "Sudden speed drop (suspected accident)"),
     "sensor_fault": ("传感器故障", "Sensor fault"),
     "sensor_stale": ("传感器离线", "Sensor not reporting"),
     "forecast": ("预测预警", "Forecast warning"),

@@ -1,0 +1,239 @@
+"""Alert measures: false-alert rate on normal data, time to first alert / right level per scenario,
+and the cost of the alert step per batch.
+
+Everything runs offline in fast-forward: the seeded simulator (or a replay), the engine's
+anomaly kernels (:class:`models.engine.Engine`) and the alert engine with its real lifecycle
+service and an in-memory SQLite store, on a manual clock.
+
+* normal day — no scenarios (the simulator's own sensor faults stay on: they are real
+  faults and make *sensor* alerts; the target ≤ 1 alert / h / 1 000 sensors is for *city*
+  alerts, i.e. false alarms to the command center);
+* normal replays — BATADAL dataset03 and TEP d00_te mapped onto the city's sensors
+  (streams/sources/replay.py) from ``--data`` (default ../shared/data);
+* scenarios — each kind injected alone after a 60-min warm-up; time from onset to the first
+  alert touching the scenario's sensors, and to the first alert at the expected level.
+
+Run from the repository root::
+
+    NUMBA_CACHE_DIR=.numba_cache .venv/bin/python bench/alerts.py [--scale 0.2] [--hours 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from alerts.engine import AlertEngine  # noqa: E402
+from alerts.lifecycle import AlertService  # noqa: E402
+from alerts.model import Alert  # noqa: E402
+from alerts.store import AlertStore, Database  # noqa: E402
+from config.city import load_city  # noqa: E402
+from models.engine import Engine  # noqa: E402
+from streams.clock import ManualClock  # noqa: E402
+from streams.messages import ReadingBatch  # noqa: E402
+from streams.sources.simulator import Simulator  # noqa: E402
+
+START_MS = 1_780_243_200_000  # 2026-05-31 16:00 UTC = 2026-06-01 00:00 Beijing
+SEED = 20261124
+#: scenario onset: after the anomaly detector's warm-up (150+ points per sensor), 08:00 Beijing
+ONSET_MIN = 480
+
+
+class Run:
+    """Simulator/replay → engine kernels → alert engine, one batch per tick."""
+
+    def __init__(self, city: Any) -> None:
+        self.city = city
+        self.clock = ManualClock(START_MS)
+        self.service = AlertService(AlertStore(Database("sqlite://:memory:")), self.clock)
+        self.engine = Engine(city.registry)
+        self.engine.warm()
+        self.alerts = AlertEngine.for_city(city, self.service)
+        self.step_s: list[float] = []
+        self.rows: list[int] = []
+
+    def feed(self, batch: ReadingBatch, now_ms: int) -> None:
+        self.clock.set(now_ms)
+        if not len(batch):
+            return
+        idx = self.city.registry.indices(batch.sensor_ids)
+        keep = idx >= 0
+        if not keep.all():
+            batch, idx = batch.take(keep), idx[keep]
+        scores = self.engine.process(batch, idx)
+        t0 = time.perf_counter()
+        self.alerts(batch, idx, scores)
+        self.step_s.append(time.perf_counter() - t0)
+        self.rows.append(len(batch))
+
+    def all_alerts(self) -> list[Alert]:
+        return self.service.store.list(limit=1_000_000)
+
+
+def simulate(city: Any, hours: float, tick_s: float, scenarios: str = "") -> tuple[Run, Simulator]:
+    run = Run(city)
+    sim = Simulator(city, seed=SEED, start_ms=START_MS, tick_s=tick_s, scenarios=scenarios)
+    tick = int(tick_s * 1000)
+    for k in range(1, int(hours * 3600_000 / tick) + 1):
+        now = START_MS + k * tick
+        run.feed(sim.step(now), now)
+    return run, sim
+
+
+def fault_match(sensor_alerts: list[Alert], sim: Simulator) -> str:
+    """Share of sensor alerts explained by an injected fault on one of their sensors."""
+    faults: dict[str, list[tuple[int, int]]] = {}
+    for e in sim.truth():
+        if e.source == "fault":
+            for sid in e.sensor_ids:
+                faults.setdefault(sid, []).append((e.onset_ms, e.end_ms))
+    ok = sum(1 for a in sensor_alerts if any(
+        on - 300_000 <= a.first_ts <= end + 600_000
+        for sid in a.sensor_ids for on, end in faults.get(sid, ())))
+    n_faults = sum(1 for e in sim.truth() if e.source == "fault")
+    return f"{ok}/{len(sensor_alerts)} explained by the {n_faults} injected sensor faults"
+
+
+def rate_report(label: str, run: Run, hours: float, n_sensors: int,
+                sim: Simulator | None = None) -> None:
+    alerts = [a for a in run.all_alerts() if not a.extra.get("merged")]
+    city = [a for a in alerts if a.kind == "city"]
+    sensor = [a for a in alerts if a.kind == "sensor"]
+    per = 1000.0 / n_sensors / hours
+    print(f"{label}: {n_sensors} sensors, {hours:g} h, {sum(run.rows):,} readings")
+    print(f"  city alerts   {len(city):4d} → {len(city) * per:.3f} / h / 1000 sensors  "
+          f"{dict(Counter(a.type for a in city))}")
+    print(f"  sensor alerts {len(sensor):4d} → {len(sensor) * per:.3f} / h / 1000 sensors  "
+          f"{dict(Counter(a.type for a in sensor))}")
+    if sim is not None:
+        print(f"  sensor alerts: {fault_match(sensor, sim)}")
+
+
+def cost_report(run: Run) -> None:
+    s = np.array(run.step_s)
+    r = np.array(run.rows, np.float64)
+    print(f"  alert step: {len(s)} batches, mean {s.mean() * 1e3:.2f} ms / batch of "
+          f"{r.mean():,.0f} readings, p99 {np.percentile(s, 99) * 1e3:.2f} ms, "
+          f"{r.sum() / s.sum():,.0f} readings/s")
+
+
+def expected_level(kind: str, city: Any, target: str) -> int:
+    """The level an operator should see (DOMAIN.md §6.1 reasoning, documented in the report)."""
+    if kind == "chemical_leak":
+        grade = next((int(h.grade) for h in city.hazard_sources if h.source_id == target), 0)
+        return {1: 1, 2: 2}.get(grade, 3)
+    return {"pipe_burst": 3, "traffic_accident": 4, "pollution_episode": 4,
+            "sensor_outage": 4}[kind]
+
+
+def level_history(run: Run, a: Alert) -> list[tuple[int, int]]:
+    """(ts, level) from the engine's own decisions (raise / level), not time escalations."""
+    out = []
+    for e in run.service.store.timeline(a.id):
+        if e.action == "raise":
+            out.append((e.ts, int(e.detail.get("level", a.base_level))))
+        elif e.action == "level":
+            out.append((e.ts, int(e.detail["to"])))
+    return out
+
+
+def scenario_report(city: Any, kind: str, hours: float, tick_s: float) -> None:
+    run, sim = simulate(city, hours, tick_s, f"{kind}@{ONSET_MIN}")
+    truth = [e for e in sim.truth() if e.source == "scenario"][0]
+    sensors = set(truth.sensor_ids)
+    want_kind = "sensor" if kind == "sensor_outage" else "city"
+    hits = [a for a in run.all_alerts() if a.kind == want_kind and a.first_ts >= truth.onset_ms
+            and sensors & set(a.sensor_ids)]
+    exp = expected_level(kind, city, truth.target)
+    first = min((a.first_ts for a in hits), default=None)
+    right = None
+    for a in hits:
+        for ts, lvl in level_history(run, a):
+            if lvl <= exp and (right is None or ts < right):
+                right = ts
+    fmt = (lambda t: "never" if t is None else f"{(t - truth.onset_ms) / 60000:.1f} min")
+    best = min((a.base_level for a in hits), default=None)
+    print(f"  {kind:18s} target {truth.target:16s} first alert {fmt(first):>9s}  "
+          f"expected level {'ⅠⅡⅢⅣ'[exp - 1]} reached {fmt(right):>9s}  "
+          f"(alerts {len(hits)}, best level {'-' if best is None else 'ⅠⅡⅢⅣ'[best - 1]}; "
+          f"types {sorted({a.type for a in hits})})")
+
+
+def replay_report(city: Any, data: Path, tick_s: float) -> None:
+    from streams.sources.replay import ReplaySource
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "batadal").mkdir()
+        (root / "tep").mkdir()
+        # the normal recordings under the names the catalogue reads
+        (root / "batadal" / "BATADAL_dataset04.csv").symlink_to(
+            data / "batadal" / "BATADAL_dataset03.csv")
+        for name in ("d00_te", "d06_te"):
+            (root / "tep" / f"{name}.dat").symlink_to(data / "tep" / "d00_te.dat")
+        for ds, speed, hours in (("batadal", 60.0, 24 * 14), ("tep", 30.0, 48.0)):
+            run = Run(city)
+            src = ReplaySource(city.registry, [ds], speed=speed, start_ms=START_MS,
+                               data_dir=root)
+            mapped = set(src.mapping.values())
+            tick = int(tick_s * 1000)
+            stream_h = hours / speed
+            for k in range(1, int(stream_h * 3600_000 / tick) + 1):
+                now = START_MS + k * tick
+                run.feed(src.step(now), now)
+                if src.exhausted:
+                    break
+            alerts = [a for a in run.all_alerts() if set(a.sensor_ids) & mapped]
+            city_alerts = [a for a in alerts if a.kind == "city"]
+            rec_h = hours
+            print(f"  replay {ds}: {len(mapped)} sensors mapped, {rec_h:g} h recorded "
+                  f"({stream_h:.1f} h stream at {speed:g}x), {sum(run.rows):,} readings; "
+                  f"city alerts {len(city_alerts)} → "
+                  f"{len(city_alerts) * 1000 / len(mapped) / rec_h:.3f} / h / 1000 sensors "
+                  f"(recorded time); sensor alerts {len(alerts) - len(city_alerts)}; "
+                  f"{dict(Counter(a.type for a in alerts))}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scale", type=float, default=0.2)
+    ap.add_argument("--hours", type=float, default=24.0)
+    ap.add_argument("--tick", type=float, default=60.0, help="simulator tick (s)")
+    ap.add_argument("--scenario-hours", type=float, default=1.0,
+                    help="hours simulated after the onset")
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--skip", default="", help="comma list of: normal,scenarios,replay")
+    args = ap.parse_args()
+    skip = set(args.skip.split(","))
+    city = load_city(scale=args.scale, seed=SEED)
+    n = len(city.registry)
+    if "normal" not in skip:
+        t0 = time.perf_counter()
+        run, sim = simulate(city, args.hours, args.tick)
+        rate_report("simulated normal day", run, args.hours, n, sim)
+        cost_report(run)
+        print(f"  wall time {time.perf_counter() - t0:.1f} s")
+    if "scenarios" not in skip:
+        print(f"scenarios (scale {args.scale:g}, {n} sensors, onset at minute {ONSET_MIN}, "
+              f"{args.tick:g}-s ticks):")
+        for kind in ("pipe_burst", "chemical_leak", "traffic_accident", "sensor_outage"):
+            scenario_report(city, kind, ONSET_MIN / 60 + args.scenario_hours, args.tick)
+        scenario_report(city, "pollution_episode", ONSET_MIN / 60 + 6.0, args.tick)
+    if "replay" not in skip and args.data.is_dir():
+        print("normal replays:")
+        replay_report(city, args.data, args.tick)
+
+
+if __name__ == "__main__":
+    main()
