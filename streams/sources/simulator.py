@@ -63,6 +63,10 @@ class TruthEvent:
     detail: str = ""
 
 
+def _empty() -> ReadingBatch:
+    return ReadingBatch((), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.uint8))
+
+
 class Simulator:
     """Deterministic, vectorised reading generator for a :class:`City`.
 
@@ -74,6 +78,7 @@ class Simulator:
     tick_s : default step when ``step()`` is called without ``now_ms``.
     scenarios : a scenario string (``"pipe_burst@5,chemical_leak@10"``) or parsed specs.
     fault_rate : fault onsets per sensor-hour (0 disables faults).
+    lookahead_s : samples are computed this far ahead in one pass (0: exactly per step).
     """
 
     def __init__(
@@ -84,6 +89,7 @@ class Simulator:
         tick_s: float = 1.0,
         scenarios: str | Sequence[ScenarioSpec] = "",
         fault_rate: float = DEFAULT_FAULT_RATE,
+        lookahead_s: float = 60.0,
     ) -> None:
         self.city = city
         self.seed = int(seed)
@@ -102,6 +108,9 @@ class Simulator:
         phase = rng.integers(0, 3600, int(asset.max()) + 1 if self.n else 0)
         self.offset_ms = (phase[asset] % np.maximum(reg.period_s, 1)).astype(np.int64) * 1000
         self.now_ms = self.start_ms - 1
+        self.lookahead_ms = max(0, int(round(lookahead_s * 1000)))
+        self._buf = _empty()
+        self._buf_end = self.now_ms
         self._schedule = self._build_schedule()
         specs = parse_scenarios(scenarios) if isinstance(scenarios, str) else tuple(scenarios)
         self.injections: tuple[Injection, ...] = tuple(
@@ -123,16 +132,40 @@ class Simulator:
 
     # --- public API ---------------------------------------------------------------
     def step(self, now_ms: int | None = None) -> ReadingBatch:
-        """Readings sampled in ``(last now, now_ms]``, ordered by time then sensor."""
+        """Readings sampled in ``(last now, now_ms]``, ordered by time then sensor.
+
+        Served from a look-ahead block (``lookahead_s`` of future samples computed in
+        one vectorised pass), so small ticks cost a slice, not a model evaluation.
+        """
         now = self.now_ms + self.tick_ms if now_ms is None else int(now_ms)
         if now <= self.now_ms:
-            return ReadingBatch((), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.uint8))
+            return _empty()
         last = self.now_ms
         self.now_ms = now
+        if now > self._buf_end:
+            self._refill(last, max(now, last + self.lookahead_ms))
+        buf = self._buf
+        a = int(np.searchsorted(buf.ts, last, "right"))
+        b = int(np.searchsorted(buf.ts, now, "right"))
+        return ReadingBatch(buf.sensor_ids[a:b], buf.values[a:b], buf.ts[a:b], buf.quality[a:b])
+
+    def _refill(self, last: int, target: int) -> None:
+        """Keep the unread part of the block, append samples in ``(block end, target]``."""
+        buf = self._buf
+        a = int(np.searchsorted(buf.ts, last, "right"))
+        fresh = self._generate(self._buf_end, target)
+        if a < len(buf):
+            rest = ReadingBatch(buf.sensor_ids[a:], buf.values[a:], buf.ts[a:], buf.quality[a:])
+            fresh = ReadingBatch.concat([rest, fresh])
+        self._buf = fresh
+        self._buf_end = target
+
+    def _generate(self, last: int, now: int) -> ReadingBatch:
+        """Every reading sampled in ``(last, now]`` (the pure-ish core of ``step``)."""
         self._ensure_faults(now)
         idx, t, k = self._due(last, now)
         if idx.size == 0:
-            return ReadingBatch((), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.uint8))
+            return _empty()
         values = self.model.values(idx, t, k)
         keep = np.ones(idx.size, bool)
         for inj in self.injections:
@@ -144,7 +177,7 @@ class Simulator:
         if not keep.all():
             idx, t, values, quality = idx[keep], t[keep], values[keep], quality[keep]
         if idx.size == 0:
-            return ReadingBatch((), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.uint8))
+            return _empty()
         ids = self._get_ids(*idx.tolist())(self.ids) if idx.size > 1 else (self.ids[int(idx[0])],)
         return ReadingBatch(ids, values, t, quality)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pytest
 
 from config.city import City
 from streams.messages import QUALITY_BAD, ReadingBatch
@@ -37,8 +38,9 @@ def test_other_seed_other_values(make_simulator: MakeSim) -> None:
     assert not (len(a) == len(b) and np.array_equal(a.values, b.values))
 
 
-def test_stream_does_not_depend_on_tick_size(make_simulator: MakeSim) -> None:
-    fine = make_simulator(fault_rate=0.05)
+@pytest.mark.parametrize("lookahead_s", [0.0, 60.0])
+def test_stream_does_not_depend_on_tick_size(make_simulator: MakeSim, lookahead_s: float) -> None:
+    fine = make_simulator(fault_rate=0.05, lookahead_s=lookahead_s)
     parts = [fine.step(START_MS + k * 1000) for k in range(0, 301)]
     coarse = make_simulator(fault_rate=0.05).step(START_MS + 300_000)
     joined = ReadingBatch.concat(parts)
@@ -75,15 +77,13 @@ def test_values_inside_physical_ranges_without_faults(
 
 
 def test_rush_hour_slower_than_night_and_weekend(make_simulator: MakeSim, small_city: City) -> None:
-    sim = make_simulator()
     at = {}
     for name, t in (
         ("night", START_MS + 3 * HOUR),
         ("rush", START_MS + 8 * HOUR),
         ("sat_rush", START_MS + 5 * 24 * HOUR + 8 * HOUR),
     ):
-        sim.now_ms = t - 60_001
-        at[name] = sim.step(t)
+        at[name] = make_simulator(start_ms=t - 60_000).step(t)
     speed = {k: _median(v, small_city, "traffic", "speed") for k, v in at.items()}
     occ = {k: _median(v, small_city, "traffic", "occ") for k, v in at.items()}
     assert speed["rush"] < 0.85 * speed["night"]
