@@ -101,3 +101,13 @@ def test_missing_columns_raise_a_clear_error(tmp_path):
 def test_missing_input_raises(tmp_path):
     with pytest.raises(FileNotFoundError):
         detect_path(tmp_path / "nope.csv", tmp_path / "o.csv")
+
+
+def test_timestamps_in_other_iso_forms_and_bad_ones(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "timestamp,value\n2020-01-01T00:00:00Z,1\n2020-01-01 01:00:00+01:00,2\nnot-a-time,3\n"
+    )
+    _tt, _vt, ts, val = read_series(path)
+    assert ts.tolist() == [1577836800000, 1577836800000, 1577836800000]
+    assert val.tolist() == [1.0, 2.0, 3.0]
