@@ -41,8 +41,9 @@ def create_app(settings: Settings, state: StateStore, city: Any, clock: Clock) -
     # shared by all web processes of a deployment (sessions); random when not configured
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     dash_app = Dash(
-        __name__, server=server, assets_folder=str(ASSETS), serve_locally=True,
-        use_pages=True, pages_folder="", title=t("app.title"), update_title=None,
+        __name__, server=server,  # type: ignore[arg-type]  # Dash's stub says bool
+        assets_folder=str(ASSETS), serve_locally=True, use_pages=True, pages_folder="",
+        title=t("app.title"), update_title=None,  # type: ignore[arg-type]  # None disables
         suppress_callback_exceptions=True,
     )
     queue = settings.state if settings.state.startswith("redis://") else None

@@ -44,7 +44,7 @@ class HealthSnapshot:
         return "ok" if age <= self.stale_after_s else "stale"
 
     def as_json(self) -> dict[str, Any]:
-        counters = {k: 0 for k in STAGE_COUNTERS}
+        counters: dict[str, float | int] = {k: 0 for k in STAGE_COUNTERS}
         counters.update({k: _num(v) for k, v in self.counters.items()})
         return {
             "status": self.status,

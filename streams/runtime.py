@@ -21,6 +21,7 @@ from config.settings import Settings
 from streams.bus.base import Bus, Producer, Record
 from streams.clock import Clock
 from streams.codec import decode_readings, encode_dead_letter, encode_scores
+from streams.consumer import StageCounts
 from streams.messages import DeadLetter, ReadingBatch, ScoreBatch
 from streams.publisher import Publisher
 from streams.state import StateStore
@@ -119,7 +120,7 @@ class EngineStage:
         self.after_scoring = tuple(after_scoring)
         self.counts: Counter[str] = Counter()
 
-    def process(self, records: list[Record]) -> None:
+    def process(self, records: list[Record]) -> StageCounts:
         goods: list[ReadingBatch] = []
         idxs: list[np.ndarray] = []
         dead: list[DeadLetter] = []
@@ -136,7 +137,7 @@ class EngineStage:
         if dead:
             self._dead_letter(dead)
         if not goods:
-            return
+            return StageCounts(0, len(dead), 0)
         batch = ReadingBatch.concat(goods)
         idx = np.concatenate(idxs)
         self.state.write_readings(batch, idx)
@@ -149,6 +150,7 @@ class EngineStage:
         self.counts["scored"] += len(scores)
         self.state.incr("readings_in", len(batch))
         self.state.incr("scored", len(scores))
+        return StageCounts(len(batch), len(dead), len(scores))
 
     def _dead_letter(self, dead: list[DeadLetter]) -> None:
         by_reason: Counter[str] = Counter(d.reason for d in dead)
