@@ -333,10 +333,11 @@ def _traffic_accident(city: City, spec: ScenarioSpec, rng: np.random.Generator) 
         ]
         seg = max(scored)[1]
     sev = spec.severity
+    det_pos = {d.detector_id: j for j, d in enumerate(city.detectors)}
     det_sensors: dict[int, list[int]] = {}
     for i, s in enumerate(city.registry.sensors):
         if s.domain == "traffic":
-            det_sensors.setdefault(int(str(s.meta["detector"]).split("-")[1]) - 1, []).append(i)
+            det_sensors.setdefault(det_pos[str(s.meta["detector"])], []).append(i)
     rows = []
     for u, h in roads.upstream(seg, 3):
         for dj in dets_of.get(u, []):
