@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from alerts.config import AlertRules, load_rules
+from alerts.config import AlertRules
 from alerts.grouping import AlertGrouper, Names
 from alerts.hysteresis import CLEAR, RAISE, UPGRADE, HysteresisBank
 from alerts.lifecycle import AlertService

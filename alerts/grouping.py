@@ -67,7 +67,9 @@ class AlertGrouper:
     # ------------------------------------------------------------------ naming
     def source_of(self, type_: str, slot: int) -> str:
         s = self.registry.sensors[slot]
-        return s.sensor_id if self.rules.rule(type_).kind == "sensor" else (s.asset_id or s.sensor_id)
+        if self.rules.rule(type_).kind == "sensor":
+            return s.sensor_id
+        return s.asset_id or s.sensor_id
 
     def area_of(self, type_: str, slot: int) -> str:
         g = self.rules.rule(type_).group_by

@@ -104,8 +104,9 @@ class AlertService:
         """Store a new alert, or update the active one with the same ``(source, type)``."""
         cur = self.store.find_active(draft.source, draft.type)
         if cur is not None:
+            members = tuple(dict.fromkeys(cur.sensor_ids + draft.sensor_ids))
             return self.engine_update(cur.id, draft.last_ts, level=min(cur.level, draft.level),
-                                      sensor_ids=tuple(dict.fromkeys(cur.sensor_ids + draft.sensor_ids)))
+                                      sensor_ids=members)
         a = self.store.insert(draft, actor, draft.first_ts, action,
                               detail or {"level": draft.level, "source": draft.source,
                                          "sensors": len(draft.sensor_ids)},
@@ -204,7 +205,7 @@ class AlertService:
         now = self.clock.now_ms() if now_ms is None else int(now_ms)
         r = self.rules
         out = []
-        for a in self.store.list(state=ACTIVE, limit=10_000):
+        for a in self.store.alerts(state=ACTIVE, limit=10_000):
             if a.acknowledged or a.kind not in r.escalate_kinds or a.level <= r.escalate_max_level:
                 continue
             since = int(a.extra.get("escalated_ts", a.first_ts))

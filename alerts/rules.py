@@ -7,7 +7,8 @@ The standards come from :mod:`models.indices` (never re-implemented here):
 * ``congestion`` — speed-based segment level by road class, 严重拥堵 = level 5
   (:func:`~models.indices.traffic.speed_level_codes`);
 * ``water_pressure`` — below 0.14 MPa (:func:`~models.indices.water.pressure_ok`);
-* ``water_quality`` — GB 5749 turbidity / free chlorine (:func:`~models.indices.water.quality_codes`);
+* ``water_quality`` — GB 5749 turbidity / free chlorine
+  (:func:`~models.indices.water.quality_codes`);
 * ``gas_combustible`` / ``gas_toxic`` — GB/T 50493 first/second alarm at the detector's
   set-points (25/50 %LEL, 100/200 % OEL; :func:`~models.indices.gas_alarm.alarm_level_codes`).
 
@@ -119,10 +120,12 @@ class RuleTables:
         self.aqi_rank[self.aqi_raise:] = np.maximum(self.aqi_rank[self.aqi_raise:], 1)
         self.aqi_tau_s = float(aqi.get("mean_tau_s", 600.0))
         c = r.rule("congestion").params
-        self.cong_raise, self.cong_clear = int(c.get("raise_level", 5)), int(c.get("clear_level", 3))
+        self.cong_raise = int(c.get("raise_level", 5))
+        self.cong_clear = int(c.get("clear_level", 3))
         self.cong_rank = int(c.get("rank", 1))
         p = r.rule("water_pressure").params
-        self.p_limit, self.p_clear = float(p.get("limit_mpa", 0.14)), float(p.get("clear_mpa", 0.15))
+        self.p_limit = float(p.get("limit_mpa", 0.14))
+        self.p_clear = float(p.get("clear_mpa", 0.15))
         self.p_rank, self.p_severe = int(p.get("rank", 1)), float(p.get("severe_mpa", -1.0))
         self.p_severe_rank = int(p.get("severe_rank", self.p_rank))
         q = r.rule("water_quality").params
@@ -171,7 +174,8 @@ class RuleTables:
         return rank, ok & ready
 
     # ------------------------------------------------------------------ per-sensor rules
-    def standards(self, idx: IntArray, values: FloatArray) -> tuple[Int8Array, npt.NDArray[np.bool_]]:
+    def standards(self, idx: IntArray, values: FloatArray
+                  ) -> tuple[Int8Array, npt.NDArray[np.bool_]]:
         """Breach rank (0 none) and clear flag of non-air rows (AQI is per station, below).
 
         Rows without a standards rule, or with an invalid value, get rank 0 and
@@ -194,7 +198,8 @@ class RuleTables:
         if sel.size:
             v = values[sel]
             low = pressure_ok(v, self.p_limit) == 0
-            rank[sel] = np.where(v < self.p_severe, self.p_severe_rank, np.where(low, self.p_rank, 0))
+            rank[sel] = np.where(v < self.p_severe, self.p_severe_rank,
+                                 np.where(low, self.p_rank, 0))
             ok[sel] = v >= self.p_clear
         sel = np.flatnonzero((std == QUALITY) & valid)
         if sel.size:

@@ -217,7 +217,7 @@ class AlertStore:
                              (identifier,))
         return _from_row(rows[0]) if rows else None
 
-    def list(self, state: str | None = None, kind: str | None = None, open_only: bool = False,
+    def alerts(self, state: str | None = None, kind: str | None = None, open_only: bool = False,
              limit: int = 500) -> list[Alert]:
         """Newest first; ``open_only`` = active, or cleared but not yet acknowledged."""
         where, params = [], []

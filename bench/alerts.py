@@ -21,7 +21,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import tempfile
 import time
@@ -78,7 +77,7 @@ class Run:
         self.rows.append(len(batch))
 
     def all_alerts(self) -> list[Alert]:
-        return self.service.store.list(limit=1_000_000)
+        return self.service.store.alerts(limit=1_000_000)
 
 
 def simulate(city: Any, hours: float, tick_s: float, scenarios: str = "") -> tuple[Run, Simulator]:
@@ -162,7 +161,9 @@ def scenario_report(city: Any, kind: str, hours: float, tick_s: float) -> None:
         for ts, lvl in level_history(run, a):
             if lvl <= exp and (right is None or ts < right):
                 right = ts
-    fmt = (lambda t: "never" if t is None else f"{(t - truth.onset_ms) / 60000:.1f} min")
+    def fmt(t: int | None) -> str:
+        return "never" if t is None else f"{(t - truth.onset_ms) / 60000:.1f} min"
+
     best = min((a.base_level for a in hits), default=None)
     print(f"  {kind:18s} target {truth.target:16s} first alert {fmt(first):>9s}  "
           f"expected level {'ⅠⅡⅢⅣ'[exp - 1]} reached {fmt(right):>9s}  "
