@@ -38,6 +38,9 @@ class UnivariateDetector:
     ----------
     n_sensors : initial number of dense sensor indices (grows on demand).
     config : the one global :class:`DetectorConfig`.
+
+    Attribute ``n_sensors`` is the allocated capacity (it grows by doubling); about 4.7 KB of
+    state per sensor with the default configuration.
     """
 
     #: batches at least this long are grouped by sensor before scoring (same result, faster)
