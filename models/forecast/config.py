@@ -52,6 +52,7 @@ def default_bank() -> tuple[Candidate, ...]:
         Candidate(HOLT, alpha=0.15),
         Candidate(HOLT, alpha=0.02),
         Candidate(HOLT, alpha=0.5, beta=0.02, phi=0.9),
+        Candidate(HOLT, alpha=0.7, beta=0.2, phi=0.95),
         Candidate(SNAIVE_DAY),
         Candidate(SNAIVE_WEEK),
         Candidate(HW_ADD, alpha=0.1, beta=0.005, phi=0.9, gamma=0.1, ar=0.9),
@@ -78,6 +79,10 @@ class ForecastConfig:
     min_weight
         Effective number of scored forecasts before a candidate takes part in the combination;
         before any does, the fallback blend (first SES and daily seasonal naive) is used.
+    recent_k
+        A member whose recent (EW 0.7) one-step |error| exceeds ``recent_k`` times its usual
+        (EW 0.98) one has its losses scaled up by the excess, so the combination leaves a
+        member that has just stopped fitting (0 disables).
     huber_k
         Clip one-step errors at ``huber_k`` robust scales before they update a state.
     shift_k, shift_run
@@ -100,8 +105,9 @@ class ForecastConfig:
     grid: tuple[int, ...] | None = None
     loss_discount: float = 0.99
     combine: int = COMBINE_INVERSE
-    power: float = 2.0
+    power: float = 6.0
     min_weight: float = 5.0
+    recent_k: float = 2.0
     huber_k: float = 3.0
     shift_k: float = 4.0
     shift_run: int = 6
@@ -109,7 +115,7 @@ class ForecastConfig:
     tau_lo: float = 0.1
     tau_hi: float = 0.9
     q_rate: float = 0.05
-    q_discount: float = 0.98
+    q_discount: float = 0.95
     warmup_obs: int = 24
     nonneg: bool = True
 

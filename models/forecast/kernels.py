@@ -14,7 +14,9 @@ memory latency, not arithmetic:
 * ``ist[n, NI]`` int64: last step, start step, observations, missing run, steps since reset.
 * ``fst[n, NF]``: last finite value, minimum and maximum value seen.
 * ``cst[n, K, NC]``: level, trend, AR error, robust scale (EW mean |error|), error count,
-  signed run of large errors (level-shift detector).
+  signed run of large errors (level-shift detector), fast and slow EW mean |one-step error|
+  (every member; their ratio flags a member that has just stopped fitting, e.g. a slow
+  smoother during a ramp, long before the per-horizon losses notice).
 * ``season[n, m1, 3]``: daily indices of HW_ADD, DSHW and HW_MUL (NaN = slot not seen yet).
 * ``week[n, m2, 2]``: raw value by weekly slot (NaN = missing; the seasonal-naive members) and
   the weekly index of DSHW.
@@ -65,7 +67,9 @@ C_ARE = 2
 C_SC = 3
 C_NE = 4
 C_RUN = 5
-NC = 6
+C_FAST = 6
+C_SLOW = 7
+NC = 8
 
 Q_LO = 0
 Q_HI = 1
@@ -94,7 +98,8 @@ G_QRATE = 7
 G_QDISC = 8
 G_ZLO = 9
 G_ZHI = 10
-NPAR = 11
+G_RECENT = 11
+NPAR = 12
 
 # global int parameters ipar[...]
 IP_PERIOD = 0
@@ -227,10 +232,16 @@ def _combine(fk, wk, fb1, fb2):
 
 
 @kernel
-def _weights(loss, i, g, par, ipar, wk):
-    """Combination weights at tracked horizon ``g`` from the discounted losses (0 = unusable)."""
+def _weights(loss, cst, i, g, par, ipar, wk):
+    """Combination weights at tracked horizon ``g`` from the discounted losses (0 = unusable).
+
+    A member whose recent one-step error exceeds ``recent_k`` times its usual one has its
+    loss scaled up by that ratio: the per-horizon losses are scored only every G-th step and
+    remember ~100 scores, far too slow to drop a slow smoother when a ramp starts.
+    """
     minw = par[G_MINW]
     power = par[G_POWER]
+    rk = par[G_RECENT]
     k_n = wk.shape[0]
     if ipar[IP_COMBINE] == 1:
         best = -1
@@ -240,6 +251,9 @@ def _weights(loss, i, g, par, ipar, wk):
             wk[k] = 0.0
             if c >= minw:
                 lk = loss[i, g, k, 0] / c
+                slow = cst[i, k, C_SLOW]
+                if rk > 0.0 and slow > 0.0 and cst[i, k, C_FAST] > rk * slow:
+                    lk *= cst[i, k, C_FAST] / (rk * slow)
                 if lk < bl:
                     bl = lk
                     best = k
@@ -250,6 +264,11 @@ def _weights(loss, i, g, par, ipar, wk):
         c = loss[i, g, k, 1]
         if c >= minw:
             lk = loss[i, g, k, 0] / c
+            slow = cst[i, k, C_SLOW]
+            if rk > 0.0 and slow > 0.0:
+                ratio = cst[i, k, C_FAST] / (rk * slow)
+                if ratio > 1.0:
+                    lk *= ratio
             if lk < 1e-100:
                 lk = 1e-100
             wk[k] = 1.0 / (lk * lk) if power == 2.0 else lk ** (-power)
@@ -273,6 +292,18 @@ def _track(qst, i, g, err, par):
         qst[i, g, Q_CNT] = 1.0
         return
     mad = qst[i, g, Q_MAD]
+    d = par[G_QDISC]
+    if cnt * (1.0 - d) < 1.0:
+        # warm-up: the scale is a plain running mean until the EW window is filled, and the
+        # quantiles keep their Gaussian prior for the first errors (one early error must not
+        # throw them far: pulling an upper quantile back down is 9x slower than pushing it up)
+        new_mad = mad + (a - mad) / (cnt + 1.0)
+    else:
+        new_mad = d * mad + (1.0 - d) * a
+    qst[i, g, Q_MAD] = new_mad
+    if cnt < 10.0:
+        qst[i, g, Q_CNT] = cnt + 1.0
+        return
     if mad > 1e-300:
         z = err / mad
         if z > 50.0:
@@ -281,17 +312,13 @@ def _track(qst, i, g, err, par):
             z = -50.0
     else:
         z = 0.0 if a == 0.0 else (50.0 if err > 0.0 else -50.0)
-    rate = par[G_QRATE]
-    early = 2.0 / (cnt + 2.0)
-    eta = early if early > rate else rate
+    eta = par[G_QRATE]
     lo = qst[i, g, Q_LO]
     hi = qst[i, g, Q_HI]
     lo += eta * (par[G_TAULO] - (1.0 if z < lo else 0.0))
     hi += eta * (par[G_TAUHI] - (1.0 if z < hi else 0.0))
     qst[i, g, Q_LO] = lo
     qst[i, g, Q_HI] = hi
-    d = par[G_QDISC]
-    qst[i, g, Q_MAD] = d * mad + (1.0 - d) * a
     qst[i, g, Q_CNT] = cnt + 1.0
 
 
@@ -305,7 +332,7 @@ def _issue(i, t, ctype, cst, season, week, ist, fst, loss, pend, gi, phih, arp, 
     slot = gi[g, GI_OFF] + (t // g_n) % gi[g, GI_LEN]
     _bank_forecast(i, t, h, h, ctype, cst, season, week, ist, fst, phih, arp, fkm)
     fk = fkm[0]
-    _weights(loss, i, g, par, ipar, wk)
+    _weights(loss, cst, i, g, par, ipar, wk)
     k_n = ctype.shape[0]
     for k in range(k_n):
         pend[i, slot, k] = fk[k]
@@ -374,6 +401,44 @@ def _init_sensor(i, t, y, ctype, cst, season, week, ist, fst):
 
 
 @kernel
+def _recent_skill(i, t, y, ctype, cp, cst, season, week, ist, fst):
+    """Fast and slow EW |one-step error| of every member, before the state moves."""
+    m1 = season.shape[1]
+    m2 = week.shape[1]
+    s1 = t % m1
+    s2 = t % m2
+    start = ist[i, I_START]
+    for k in range(ctype.shape[0]):
+        code = ctype[k]
+        if code == NAIVE:
+            f = fst[i, F_YLAST]
+        elif code == SNAIVE_DAY:
+            f = week[i, (t - m1) % m2, WK_Y] if t - m1 >= start else np.nan
+        elif code == SNAIVE_WEEK:
+            f = week[i, s2, WK_Y] if t - m2 >= start else np.nan
+        else:
+            f = cst[i, k, C_LEV] + cp[k, P_PHI] * cst[i, k, C_TR]
+            corr = cp[k, P_AR] * cst[i, k, C_ARE]
+            if code == HW_ADD:
+                f = f + season[i, s1, SD_HW] + corr
+            elif code == DSHW:
+                w = week[i, s2, WK_W]
+                f = f + season[i, s1, SD_DS] + (0.0 if math.isnan(w) else w) + corr
+            elif code == HW_MUL:
+                f = f * season[i, s1, SD_MU] + corr if fst[i, F_MINY] > 0.0 else np.nan
+        if math.isnan(f):
+            continue
+        e = abs(y - f)
+        slow = cst[i, k, C_SLOW]
+        if slow <= 0.0:
+            cst[i, k, C_FAST] = e
+            cst[i, k, C_SLOW] = e if e > 0.0 else 1e-12
+        else:
+            cst[i, k, C_FAST] = 0.7 * cst[i, k, C_FAST] + 0.3 * e
+            cst[i, k, C_SLOW] = 0.98 * slow + 0.02 * e
+
+
+@kernel
 def _update_candidates(i, t, y, ctype, cp, cst, season, week, ist, fst, par, ipar):
     """Advance every smoothing member by one step; NaN ``y`` = no correction."""
     m1 = season.shape[1]
@@ -387,6 +452,8 @@ def _update_candidates(i, t, y, ctype, cp, cst, season, week, ist, fst, par, ipa
     cyc_w = age // m2
     s1 = t % m1
     s2 = t % m2
+    if finite:
+        _recent_skill(i, t, y, ctype, cp, cst, season, week, ist, fst)
     for k in range(ctype.shape[0]):
         code = ctype[k]
         if code == NAIVE or code == SNAIVE_DAY or code == SNAIVE_WEEK:
@@ -547,6 +614,7 @@ def _ingest(i, t, y, ctype, cp, cst, season, week, ist, fst, loss, qst, pend, gi
         pend[i, :, :] = np.nan
         loss[i, :, :, :] = 0.0
         cst[i, :, C_NE] = 0.0
+        cst[i, :, C_SLOW] = 0.0
         ist[i, I_STEP] = -1
         last = -1
     if last < 0:
@@ -599,7 +667,7 @@ def _forecast_one(i, r, ist, fst, cst, season, week, loss, qst, ctype, gi, hmap,
     _bank_forecast(i, t, 1, hor, ctype, cst, season, week, ist, fst, phih, arp, fkm)
     # normalised weights per tracked horizon (row sums 1, or all 0 = use the fallback)
     for g in range(g_n):
-        _weights(loss, i, g, par, ipar, wk)
+        _weights(loss, cst, i, g, par, ipar, wk)
         tot = 0.0
         for k in range(k_n):
             tot += wk[k]

@@ -118,6 +118,7 @@ class StreamingForecaster:
                 cfg.q_discount,
                 NormalDist().inv_cdf(cfg.tau_lo) * _SD_TO_MAD,
                 NormalDist().inv_cdf(cfg.tau_hi) * _SD_TO_MAD,
+                cfg.recent_k,
             ],
             dtype=np.float64,
         )
