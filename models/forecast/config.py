@@ -115,7 +115,7 @@ class ForecastConfig:
     tau_lo: float = 0.1
     tau_hi: float = 0.9
     q_rate: float = 0.05
-    q_discount: float = 0.95
+    q_discount: float = 0.9
     warmup_obs: int = 24
     nonneg: bool = True
 
