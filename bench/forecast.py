@@ -40,6 +40,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -194,9 +195,10 @@ def evaluate(ds: Dataset, methods: tuple[str, ...], stride: int,
         tr = np.arange(1, ev0)
         ok = ~np.isnan(y[tr]) & ~np.isnan(y[tr - 1])
         scale = float(np.mean(np.abs(y[tr][ok] - y[tr - 1][ok])))
-        origins = [j for j in range(ev0, n_grid - 1) if not np.isnan(y[j]) and row_of[j] >= 0
-                   and (s.val[row_of[j]] == y[j])][::stride]
-        origins = np.array(origins, np.int64)
+        origins = np.array(
+            [j for j in range(ev0, n_grid - 1) if not np.isnan(y[j]) and row_of[j] >= 0][::stride],
+            np.int64,
+        )
         hs = np.array(steps)
         tgt = origins[:, None] + hs[None, :]
         valid = tgt < n_grid
@@ -287,7 +289,8 @@ def report(ds: Dataset, res: dict[str, dict], methods: tuple[str, ...]) -> bool:
     for m in methods:
         if res[m]["cov_in"] is not None:
             cov = res[m]["cov_in"] / np.maximum(res[m]["cov_n"], 1)
-            print(f"80% coverage {m:8s}: pooled {res[m]['cov_in'].sum() / res[m]['cov_n'].sum():.3f}"
+            pooled = res[m]["cov_in"].sum() / res[m]["cov_n"].sum()
+            print(f"80% coverage {m:8s}: pooled {pooled:.3f}"
                   f", per horizon min {cov.min():.3f} max {cov.max():.3f}  ["
                   + " ".join(f"{cov[i]:.2f}" for i in show) + "]")
     return beat
@@ -318,7 +321,8 @@ def throughput(n: int = 5000, steps: int = 300, period_s: int = 300, horizon: in
     f = float(np.median(fts))
     print(f"\nThroughput ({n} sensors, period {period_s}s, H={horizon}, one core, median of "
           f"{steps - 50} batches):")
-    print(f"  update: {n / u / 1e6:.2f} M sensor-updates/s ({u * 1e3:.2f} ms per {n}-reading batch)")
+    print(f"  update: {n / u / 1e6:.2f} M sensor-updates/s "
+          f"({u * 1e3:.2f} ms per {n}-reading batch)")
     print(f"  forecast {n} sensors x {horizon} steps with intervals: {f * 1e3:.2f} ms")
     print(f"  added to a one-second batch (update {n} readings + forecast {n} sensors): "
           f"{(u + f) * 1e3:.2f} ms")
@@ -344,8 +348,8 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="override a ForecastConfig field (numbers only), e.g. power=4")
     args = ap.parse_args()
-    overrides = {k: float(v) if "." in v else int(v)
-                 for k, v in (item.split("=", 1) for item in args.set)}
+    overrides: dict[str, Any] = {k: float(v) if "." in v else int(v)
+                                 for k, v in (item.split("=", 1) for item in args.set)}
     config = ForecastConfig(**overrides) if overrides else None
     logging.getLogger("statsforecast").setLevel(logging.ERROR)
     only = set(filter(None, args.only.split(",")))

@@ -1,4 +1,4 @@
-"""Batch forecasting of NAB-format CSV files for ``python run.py forecast INPUT OUTPUT --horizon H``.
+"""Batch forecasting of NAB-format CSV files: ``python run.py forecast INPUT OUTPUT --horizon H``.
 
 Why here: a file must be forecast by exactly the kernels of the live stream, so this module only
 parses, infers the sampling period (median spacing of the timestamps), runs one

@@ -117,10 +117,18 @@ def test_state_dict_round_trip_continues_identically(seasonal_series) -> None:
 def test_long_gap_is_a_fault_then_the_sensor_recovers(seasonal_series) -> None:
     ts, y = seasonal_series(n=24 * 6)
     ts = ts.copy()
-    ts[100:] += 3 * 24 * HOUR_MS  # three days without readings
-    yhat, lo, hi = StreamingForecaster(1, 3600, 3).run_series(y, ts)
-    assert np.isnan(yhat[101]).all()  # warming up again after the fault
-    assert np.isfinite(yhat[-1]).all() and np.abs(yhat[-1] - y[-1]).max() < 5.0
+    ts[100:] += 3 * 24 * HOUR_MS  # three days without readings: a sensor fault
+    model = StreamingForecaster(1, 3600, 3)
+    zeros = np.zeros(len(y), np.int64)
+    model.update_batch(zeros[:100], y[:100], ts[:100])
+    assert model.state["loss"][0, :, :, 1].max() > 5.0
+    model.update_batch(zeros[100:101], y[100:101], ts[100:101])
+    assert model.state["loss"][0, :, :, 1].max() == 0.0  # skill forgotten: fallback blend
+    yhat = model.forecast([0])[0][0]
+    assert np.isfinite(yhat).all() and np.abs(yhat - y[100]).max() < 5.0
+    model.update_batch(zeros[101:], y[101:], ts[101:])
+    yhat, lo, hi = model.forecast([0])
+    assert np.isfinite(yhat).all() and np.abs(yhat[0] - y[-1]).max() < 5.0
 
 
 def test_warming_up_rows_are_nan() -> None:
