@@ -39,6 +39,8 @@ class Coverage:
         self.districts = sorted(set(node_district) - {""})
         self._masks = {d: self.node_district == d for d in self.districts}
         self.names = dict(district_names)
+        #: availability changes only on dispatch/return; recommendations repeat far more often
+        self._memo: dict[tuple[str, frozenset[tuple[int, int]]], dict[int, dict[str, Any]]] = {}
 
     def nearest(self, counts: Mapping[int, int]) -> FloatArray:
         """Per node, seconds from the nearest station with ``counts[s] > 0``."""
@@ -53,6 +55,16 @@ class Coverage:
         ``counts`` maps station row → number of available units of ``kind`` there.
         Stations with two or more available units have no impact (one stays).
         """
+        key = (kind, frozenset(counts.items()))
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._impacts(kind, counts)
+            if len(self._memo) > 256:
+                self._memo.clear()
+            self._memo[key] = hit
+        return hit
+
+    def _impacts(self, kind: str, counts: Mapping[int, int]) -> dict[int, dict[str, Any]]:
         rows = [s for s, c in counts.items() if c > 0]
         out: dict[int, dict[str, Any]] = {}
         if not rows:

@@ -72,6 +72,7 @@ class Database:
 
     # ------------------------------------------------------------ connections
     def _connect(self) -> Any:
+        conn: Any
         if self.dialect == "postgresql":
             try:
                 import psycopg

@@ -82,7 +82,8 @@ def load_plans(path: Path = PLANS_FILE) -> Plans:
     raw = json.loads(path.read_text(encoding="utf-8"))
     types = tuple(
         IncidentType(code, v["zh"], v["en"], v["hotline"],
-                     tuple(Requirement(r["capability"], int(r["count"])) for r in v["requirements"]))
+                     tuple(Requirement(r["capability"], int(r["count"]))
+                           for r in v["requirements"]))
         for code, v in raw["types"].items()
     )
     mult = tuple((lv, int(raw["level_multiplier"][lv])) for lv in LEVELS)

@@ -132,12 +132,12 @@ class Mover:
         start = int(route.get("start", u.status_since_ms))
         elapsed = (now - start) / 1000.0
         if elapsed >= route["t"][-1]:
-            inc = svc.store.incident(u.incident_id) if u.incident_id else None
-            lon, lat = (inc.lon, inc.lat) if inc else (route["lon"][-1], route["lat"][-1])
+            dest = svc.store.incident(u.incident_id) if u.incident_id else None
+            lon, lat = (dest.lon, dest.lat) if dest else (route["lon"][-1], route["lat"][-1])
             done = svc.store.set_unit_status(u.unit_id, "on_scene", ACTOR, expect="en_route",
                                              lon=lon, lat=lat)
-            if inc is not None:
-                svc.publish_incident(svc.store.incident(inc.id))
+            if dest is not None:
+                svc.publish_incident(svc.store.incident(dest.id))
             svc.publish_unit(done)
             return None
         return position_at(route, elapsed)

@@ -19,6 +19,7 @@ commanders race for the same unit exactly one row changes, the other gets
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -86,6 +87,12 @@ FOR EACH ROW EXECUTE FUNCTION citycc_audit_append_only();
 UnitSeed = tuple[str, str, str, Sequence[str], float, float]
 
 
+@functools.lru_cache(maxsize=256)
+def _capabilities(raw: str) -> tuple[str, ...]:
+    """Parsed capability lists (a handful of distinct values across the fleet)."""
+    return tuple(json.loads(raw))
+
+
 def _split(script: str) -> list[str]:
     out, buf = [], []
     for line in script.strip().splitlines():
@@ -147,7 +154,7 @@ class DispatchStore:
     @staticmethod
     def _unit(row: Sequence[Any]) -> UnitRecord:
         r = list(row)
-        return UnitRecord(r[0], r[1], r[2], tuple(json.loads(r[3])), r[4], r[5], int(r[6]),
+        return UnitRecord(r[0], r[1], r[2], _capabilities(r[3]), r[4], r[5], int(r[6]),
                           float(r[7]), float(r[8]), int(r[9]))
 
     @staticmethod
@@ -302,7 +309,8 @@ class DispatchStore:
 
     def set_unit_status(self, unit_id: str, new: str, actor: str, *,
                         expect: str | None = None, lon: float | None = None,
-                        lat: float | None = None, route: dict[str, Any] | None = None) -> UnitRecord:
+                        lat: float | None = None,
+                        route: dict[str, Any] | None = None) -> UnitRecord:
         """Move a unit along its lifecycle, updating its assignment and incident.
 
         ``expect`` makes the change conditional on the current status (the mover uses
@@ -346,7 +354,8 @@ class DispatchStore:
         state = lifecycle.ASSIGNMENT_FOR_UNIT.get(new, "completed")
         if new == "returning" and old in ("dispatched", "en_route"):
             state = "cancelled"
-        sets, params = ["state = ?"], [state]
+        sets: list[str] = ["state = ?"]
+        params: list[Any] = [state]
         if col:
             sets.append(f"{col} = ?")
             params.append(now)
@@ -382,7 +391,8 @@ class DispatchStore:
     # ------------------------------------------------------------------ audit
     def audit(self, incident_id: str | None = None, limit: int = 200,
               before_id: int | None = None) -> list[AuditEntry]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if incident_id is not None:
             where.append("incident_id = ?")
             params.append(incident_id)

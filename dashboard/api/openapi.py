@@ -2,10 +2,14 @@
 
 Kept in sync by a test that compares every ``/api/v1`` rule of the Flask app with
 the ``paths`` here (and schemathesis checks the answers against these schemas).
+Other API modules document their own routes by defining ``OPENAPI_PATHS`` (same
+shape as ``paths``); they are merged in when the document is first served.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Any
 
 from flask import Response, jsonify
@@ -32,8 +36,8 @@ _ID = {"type": "string", "minLength": 1, "maxLength": 64}
 _INCIDENT_ID = {"name": "incident_id", "in": "path", "required": True, "schema": _ID}
 _LIMIT = {"name": "limit", "in": "query", "required": False,
           "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
-_SEC = [{"session": []}]
-_SEC_WRITE = [{"session": [], "csrf": []}]
+_SEC: list[dict[str, list[str]]] = [{"session": []}]
+_SEC_WRITE: list[dict[str, list[str]]] = [{"session": [], "csrf": []}]
 
 
 def build_document(bbox: tuple[float, float, float, float]) -> dict[str, Any]:
@@ -227,10 +231,24 @@ def build_document(bbox: tuple[float, float, float, float]) -> dict[str, Any]:
     }
 
 
+def contributed_paths() -> dict[str, Any]:
+    """``OPENAPI_PATHS`` of other modules in ``dashboard/api`` (each documents its routes)."""
+    from dashboard import api as api_package
+
+    out: dict[str, Any] = {}
+    for mod in sorted(pkgutil.iter_modules(api_package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{api_package.__name__}.{mod.name}")
+        out.update(getattr(module, "OPENAPI_PATHS", {}))
+    return out
+
+
 def register(ctx: AppContext) -> None:
     b = ctx.city.geo.city.bounds
     doc = build_document((float(b[0]), float(b[1]), float(b[2]), float(b[3])))
+    merged: list[dict[str, Any]] = []
 
     @ctx.server.get("/api/v1/openapi.json")
     def openapi() -> Response:
-        return jsonify(doc)
+        if not merged:  # after every module has registered
+            merged.append({**doc, "paths": {**contributed_paths(), **doc["paths"]}})
+        return jsonify(merged[0])

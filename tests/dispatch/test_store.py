@@ -1,4 +1,4 @@
-"""Durable store: lifecycle, exactly-one-wins assignment, append-only audit (SQLite + PostgreSQL)."""
+"""Durable store: lifecycle, one-wins assignment, append-only audit (SQLite + PostgreSQL)."""
 
 from __future__ import annotations
 
