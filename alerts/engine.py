@@ -91,6 +91,11 @@ class AlertEngine:
         an, fa = self.rules.rule("anomaly"), self.rules.rule("sensor_fault")
         self.anomaly_bank = HysteresisBank(np.full(n, an.raise_after), np.full(n, an.clear_after))
         self.fault_bank = HysteresisBank(np.full(n, fa.raise_after), np.full(n, fa.clear_after))
+        fc = self.rules.rule("forecast")
+        self.forecast_bank = HysteresisBank(np.full(n, fc.raise_after),
+                                            np.full(n, fc.clear_after))
+        self.forecast_min_confidence = int(fc.params.get("min_confidence", 2))
+        self.forecast_rank = int(fc.params.get("rank", 1))
         metrics = an.params.get("metrics", ["*"])
         self.anomaly_on = np.array([("*" in metrics or s.metric in metrics)
                                     for s in registry.sensors], bool).reshape(n)
@@ -261,6 +266,44 @@ class AlertEngine:
         return [("sensor_stale", int(s), RAISE, 1, now, (now - int(self.last_seen[s])) / 1000.0)
                 for s in new.tolist()]
 
+    # ------------------------------------------------------------------ forecasts
+    def forecast_warnings(self, idx: IntArray, warning: Any, ts: int) -> None:
+        """Accept early warnings of :func:`models.forecast.warnings.early_warnings`.
+
+        ``idx`` are the dense indices of the forecast rows, ``warning`` the
+        :class:`~models.forecast.warnings.EarlyWarning` for them (``fires``, ``confidence``,
+        ``lead_s``), ``ts`` the forecast origin (stream time). A warning at or above the
+        configured ``min_confidence`` is a breach; no warning is normal (hysteresis as usual).
+        """
+        idx = np.asarray(idx, np.int64)
+        if idx.size == 0:
+            return
+        slots, first = np.unique(idx, return_index=True)
+        fires = np.asarray(warning.fires, bool)[first]
+        conf = np.asarray(warning.confidence, np.int64)[first]
+        lead = np.asarray(warning.lead_s, np.float64)[first]
+        hot = fires & (conf >= self.forecast_min_confidence)
+        rank = np.where(hot, self.forecast_rank, 0).astype(np.int8)
+        events: list[Event] = []
+        self._collect(self.forecast_bank, "forecast", slots, rank, ~fires,
+                      np.full(slots.size, int(ts), np.int64), lead / 60.0, events)
+        if events:
+            self._apply(events)
+
+    def forecast_events(self, docs: Iterable[Mapping[str, Any]]) -> None:
+        """The same from JSON documents ``{"sensor_id", "fires", "confidence", "lead_s", "ts"}``."""
+        rows = [d for d in docs if self.registry.index_of(str(d.get("sensor_id", ""))) >= 0]
+        if not rows:
+            return
+
+        class _W:
+            fires = np.array([bool(d.get("fires", False)) for d in rows])
+            confidence = np.array([int(d.get("confidence", 0)) for d in rows])
+            lead_s = np.array([float(d.get("lead_s", math.nan)) for d in rows])
+
+        idx = np.array([self.registry.index_of(str(d["sensor_id"])) for d in rows], np.int64)
+        self.forecast_warnings(idx, _W, max(int(d.get("ts", 0)) for d in rows))
+
     # ------------------------------------------------------------------ transitions
     def _apply(self, events: Iterable[Event]) -> None:
         g = self.grouper
@@ -300,6 +343,8 @@ class AlertEngine:
             return self.fault_bank
         if type_ in DROP_TYPES:
             return self.drop_bank
+        if type_ == "forecast":
+            return self.forecast_bank
         return self.std_bank if type_ in STD_TYPES else None
 
     def _refresh(self, now: int) -> None:
@@ -309,6 +354,7 @@ class AlertEngine:
         fns.update({name: newest(self.drop_bank) for name in DROP_TYPES if name})
         fns["anomaly"] = newest(self.anomaly_bank)
         fns["sensor_fault"] = newest(self.fault_bank)
+        fns["forecast"] = newest(self.forecast_bank)
         fns["sensor_stale"] = lambda slots: now
         self.grouper.refresh(fns, now)
         self._reset_dropped()

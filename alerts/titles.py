@@ -20,7 +20,7 @@ _PLAIN: dict[str, tuple[str, str]] = {
     "speed_drop": ("车速骤降（疑似交通事故）", "Sudden speed drop (suspected accident)"),
     "sensor_fault": ("传感器故障", "Sensor fault"),
     "sensor_stale": ("传感器离线", "Sensor not reporting"),
-    "forecast": ("预测预警", "Forecast warning"),
+    "forecast": ("预测将越限（预警）", "Forecast to cross a limit (early warning)"),
     "cap": ("外部预警", "External warning"),
 }
 
