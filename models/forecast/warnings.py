@@ -19,7 +19,7 @@ does, the first step at which the interval does; the lead time is that many samp
 >>> w = early_warnings(yhat, yhat - 20, yhat + 20, threshold=200.0, direction=ABOVE,
 ...                    period_s=3600)
 >>> w.fires.tolist(), w.cross_step.tolist(), w.lead_s.tolist(), w.confidence.tolist()
-([True, False], [2, 0], [7200.0, nan], [2, 0])
+([True, False], [3, 0], [10800.0, nan], [2, 0])
 """
 
 from __future__ import annotations
