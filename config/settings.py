@@ -45,6 +45,8 @@ class Settings:
     scenarios: str = ""
     language: str = "zh-CN"
     demo_password: str = ""
+    #: dispatch/alert store: "" = SQLite in data_dir, or postgresql://user@host/db for multi-node
+    dispatch_db: str = ""
     #: signs session cookies; set the same value on every web process of a deployment
     secret_key: str = ""
     #: a panel with no update for this many seconds shows the stale banner

@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-def create_app(settings: Settings, state: StateStore, city: Any, clock: Clock) -> AppContext:
+def create_app(settings: Settings, state: StateStore, city: Any, clock: Clock,
+               bus: Any = None) -> AppContext:
     server = Flask(__name__)
     # shared by all web processes of a deployment (sessions); random when not configured
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
@@ -49,7 +50,7 @@ def create_app(settings: Settings, state: StateStore, city: Any, clock: Clock) -
     queue = settings.state if settings.state.startswith("redis://") else None
     socketio = SocketIO(server, async_mode="threading", message_queue=queue,
                         cors_allowed_origins=[])
-    ctx = AppContext(settings, state, city, clock, server, dash_app, socketio)
+    ctx = AppContext(settings, state, city, clock, server, dash_app, socketio, bus=bus)
 
     @server.get("/healthz")
     def healthz() -> Response:

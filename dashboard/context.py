@@ -29,6 +29,8 @@ class AppContext:
     server: Flask
     dash: Dash
     socketio: SocketIO
+    #: the bus of an embedded process (None in a web-only process)
+    bus: Any = None
     counters: dict[str, int] = field(default_factory=lambda: {"pushed": 0})
     #: objects that need stopping when the server stops (push loops, stores)
     closers: list[Any] = field(default_factory=list)

@@ -89,7 +89,7 @@ def run_embedded(settings: Settings, stop: threading.Event) -> None:
     stage = _engine_stage(settings, city.registry, bus, state, clock)
     loop = _consumer_loop(bus, "citycc-engine", stage)
     source = _simulator_loop(settings, city, bus, state, stop, clock)
-    web = create_app(settings, state, city, clock)
+    web = create_app(settings, state, city, clock, bus=bus)
     server = Server(web, settings.host, settings.port)
     threads = [run_in_thread(loop.run, "engine"), run_in_thread(source.run, "simulator")]
     server.start()
