@@ -20,8 +20,7 @@ def register(ctx: AppContext) -> None:
             html.Main(id=ids.STATUS_BODY),
         ])
 
-    dash.register_page("status", path="/status", layout=layout, title=t("status.title"),
-                       redirect_from=["/"])
+    dash.register_page("status", path="/status", layout=layout, title=t("status.title"))
 
     @ctx.dash.callback(
         Output(ids.STATUS_BODY, "children"),
