@@ -13,8 +13,11 @@ Per scored batch, all per-reading work is numpy over the whole batch:
 4. only the transitions (rare) go to :class:`~alerts.grouping.AlertGrouper`, which
    deduplicates, groups into area alerts and calls the lifecycle service.
 
-A fault flagged by the detector (stuck, spike, dropout) makes a *sensor* alert and the
-reading is kept out of the city rules, so a broken sensor cannot raise a city alert.
+A fault flagged by the detector (stuck, spike, dropout) makes a *sensor* alert. Readings
+with the faults listed in ``sensor_fault.veto_city_rules`` (stuck, dropout) are kept out
+of the city rules, so a broken sensor cannot raise a city alert; a "spike" is not vetoed —
+a real leak or burst rises fast enough to look like one, and a gas set-point must alarm.
+Conversely a reading that breaches a city rule does not count as a sensor fault.
 
 >>> from config.city import load_city
 >>> from alerts.lifecycle import AlertService
@@ -42,6 +45,7 @@ from alerts.hysteresis import CLEAR, RAISE, UPGRADE, HysteresisBank
 from alerts.lifecycle import AlertService
 from alerts.rules import AQI, DROP_TYPES, STD_TYPES, RuleTables
 from config.city.registry import SensorRegistry
+from models.anomaly.config import FAULT_NAMES
 from streams.messages import QUALITY_BAD, ReadingBatch, ScoreBatch
 
 IntArray = npt.NDArray[np.int64]
@@ -102,6 +106,9 @@ class AlertEngine:
         self.anomaly_score = float(an.params.get("score", 0.9))
         self.anomaly_clear = float(an.params.get("clear_score", 0.5))
         self.anomaly_rank = int(an.params.get("rank", 1))
+        veto = fa.params.get("veto_city_rules", ["stuck", "dropout"])
+        self.veto_faults = np.array([c for c, name in FAULT_NAMES.items() if name in veto and c],
+                                    np.int8)
         st = self.rules.rule("sensor_stale").params
         self.stale_after_ms = np.maximum(registry.period_s * int(st.get("periods", 5)),
                                          int(st.get("min_gap_s", 60))).astype(np.int64) * 1000
@@ -191,24 +198,28 @@ class AlertEngine:
               f: npt.NDArray[np.int8], q: npt.NDArray[np.uint8], out: list[Event]) -> None:
         tab = self.tables
         std = tab.std[i]
-        healthy = np.isfinite(v) & (f == 0) & (q != QUALITY_BAD)
+        healthy = np.isfinite(v) & ~np.isin(f, self.veto_faults) & (q != QUALITY_BAD)
+        city_breach = np.zeros(i.size, bool)
         m = (std > 0) & (std != AQI) & healthy
         if m.any():
             rank, ok = tab.standards(i[m], v[m])
+            city_breach[m] = rank > 0
             self._collect(self.std_bank, None, i[m], rank, ok, t[m], v[m], out)
         m = (std == AQI) & healthy
         if m.any():
             self._air(i[m], t[m], v[m], out)
         m = (tab.drop[i] > 0) & healthy
         if m.any():
-            self._drops(i[m], t[m], v[m], out)
-        m = self.anomaly_on[i] & np.isfinite(s) & (f == 0)
+            city_breach[m] |= self._drops(i[m], t[m], v[m], out) > 0
+        m = self.anomaly_on[i] & np.isfinite(s) & (f == 0) & ~city_breach
         if m.any():
             sm = s[m]
             rank = np.where(sm >= self.anomaly_score, self.anomaly_rank, 0).astype(np.int8)
             self._collect(self.anomaly_bank, "anomaly", i[m], rank, sm < self.anomaly_clear,
                           t[m], v[m], out)
-        rank = (f != 0).astype(np.int8)
+        # a reading that breaches a standard is the city's problem, not the sensor's: a real
+        # fast rise (gas leak, burst) often looks like a "spike" to the detector
+        rank = ((f != 0) & ~city_breach).astype(np.int8)
         self._collect(self.fault_bank, "sensor_fault", i, rank, (f == 0) & np.isfinite(v), t,
                       f.astype(np.float64), out)
 
@@ -226,7 +237,8 @@ class AlertEngine:
         rank, ok = tab.aqi_rank_of(cat)
         self._collect(self.std_bank, None, tab.station_slot[stations], rank, ok, tmax, aqi, out)
 
-    def _drops(self, i: IntArray, t: IntArray, v: FloatArray, out: list[Event]) -> None:
+    def _drops(self, i: IntArray, t: IntArray, v: FloatArray, out: list[Event]
+               ) -> npt.NDArray[np.int8]:
         tab = self.tables
         base = self.baseline[i]
         rank, ok = tab.drops(i, v, base, self.baseline_n[i])
@@ -240,6 +252,7 @@ class AlertEngine:
         self.baseline[i] = np.where(np.isnan(base), v, base + alpha * (v - base))
         self.baseline_ts[i] = t
         self.baseline_n[i] += 1
+        return rank
 
     def _collect(self, bank: HysteresisBank, type_: str | None, slots: IntArray,
                  rank: npt.NDArray[np.int8], ok: npt.NDArray[np.bool_], ts: IntArray,

@@ -127,13 +127,19 @@ def test_anomaly_score_and_fault_codes(registry, service, clock):
         feed({"T1": 40.0}, T0 + k * 5000, score={"T1": 0.95})
     [a] = _active(service, "anomaly")
     assert a.kind == "city"
-    # a detector fault is a sensor alert and keeps the reading out of the city rules
+    # a stuck sensor (fault 2) is a sensor alert and its readings stay out of the city rules
     for k in range(3, 6):
         feed({"P2": 0.01}, T0 + k * 5000, fault={"P2": 2})
     types = sorted(x.type for x in _active(service))
     assert types == ["anomaly", "sensor_fault"]
     [f] = _active(service, "sensor_fault")
     assert f.kind == "sensor" and f.source == "P2"
+
+
+def test_a_spike_code_does_not_veto_a_gas_alarm(registry, service, clock):
+    _, feed = _engine(registry, service, clock)
+    feed({"G1": 30.0}, T0, fault={"G1": 3})  # the detector calls the fast rise a spike
+    assert [a.type for a in _active(service)] == ["gas_combustible"]
 
 
 def test_stale_sensor_alert_and_recovery(registry, service, clock):
@@ -220,3 +226,32 @@ def test_waves_keep_per_sensor_order_inside_one_batch(registry, service, clock):
     eng(batch, registry.indices(ids), ScoreBatch(ids, ts, np.zeros(3), np.zeros(3, np.int8)))
     [a] = _active(service)
     assert a.first_ts == T0 + S
+
+
+def test_sudden_pressure_drop_against_the_running_baseline(registry, service, clock):
+    rules = rules_with(pressure_drop={"min_readings": 5, "raise_after": 2, "clear_after": 2})
+    _, feed = _engine(registry, service, clock, rules)
+    for k in range(6):
+        feed({"P1": 0.40}, T0 + k * S)  # baseline ≈ 0.40 MPa
+    feed({"P1": 0.30}, T0 + 6 * S)  # −25 %: below the 40 % drop, nothing
+    feed({"P1": 0.20}, T0 + 7 * S)
+    assert _active(service, "pressure_drop") == []
+    feed({"P1": 0.20}, T0 + 8 * S)  # two readings −50 %: suspected burst (rank 2 → III)
+    [a] = _active(service, "pressure_drop")
+    assert a.level == EmergencyLevel.III and "爆管" in a.title_zh
+    feed({"P1": 0.39}, T0 + 9 * S)
+    feed({"P1": 0.39}, T0 + 10 * S)  # back within 15 % of the (frozen) baseline
+    assert _active(service, "pressure_drop") == []
+
+
+def test_speed_drop_needs_a_warm_baseline(registry, service, clock):
+    rules = rules_with(speed_drop={"min_readings": 4})
+    _, feed = _engine(registry, service, clock, rules)
+    feed({"V1": 60.0}, T0)
+    feed({"V1": 20.0}, T0 + 30_000)  # baseline not ready yet
+    assert _active(service, "speed_drop") == []
+    for k in range(2, 8):
+        feed({"V1": 60.0}, T0 + k * 30_000)
+    feed({"V1": 25.0}, T0 + 8 * 30_000)
+    [a] = _active(service, "speed_drop")
+    assert a.source == "SEG-1" and a.level == EmergencyLevel.IV
