@@ -17,7 +17,7 @@ Status codes are what the browser colours by (palettes in :mod:`layouts.wall_map
 
 >>> from config.city import load_city
 >>> from streams.state.base import empty_latest
->>> city = load_city(scale=0.05, seed=7)
+>>> city = load_city(scale=0.05)
 >>> model = WallModel(city)
 >>> frame = model.frame(empty_latest(len(city.registry)), now_ms=0)
 >>> int(frame.codes["roads"].max()), frame.kpis["tpi"] is None

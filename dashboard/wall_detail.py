@@ -6,7 +6,7 @@ from ``forecast:<sensor_id>`` JSON documents when the forecasting stage publishe
 
 >>> from config.city import load_city
 >>> from streams.state.memory import MemoryStateStore
->>> city = load_city(scale=0.05, seed=7)
+>>> city = load_city(scale=0.05)
 >>> idx = DetailIndex(city)
 >>> d = idx.detail(MemoryStateStore(clock=lambda: 0), "air", city.air_stations[0].station_id)
 >>> d["sensors"][0]["metric"] in {"pm25", "pm10", "so2", "no2", "co", "o3"}

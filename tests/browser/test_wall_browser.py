@@ -1,0 +1,157 @@
+"""The wall in headless Debian Chromium: map pixels, live values, offline, stale banner, English.
+
+The app runs in-process on a free port with a MemoryStateStore fed by :class:`WallFeed`,
+a source the test can pause (stale banner) and resume (banner clears). Screenshots go to
+``artifacts/``; the README screenshot ``docs/wall.png`` is taken here too.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from config.city import load_city
+from config.settings import Settings
+from dashboard.app import Server, create_app
+from streams.clock import SystemClock
+from streams.state.memory import MemoryStateStore
+from tests.browser.wall_feed import WallFeed
+
+REPO = Path(__file__).resolve().parents[2]
+STALE_S = 2.0
+
+# counts "status-coloured" pixels: saturated and bright, unlike land, sea, grey roads, text
+_COUNT_JS = """async (b64) => {
+  const img = new Image();
+  img.src = 'data:image/png;base64,' + b64;
+  await img.decode();
+  const c = document.createElement('canvas');
+  c.width = img.width; c.height = img.height;
+  const g = c.getContext('2d');
+  g.drawImage(img, 0, 0);
+  const px = g.getImageData(0, 0, c.width, c.height).data;
+  let coloured = 0, land = 0;
+  const hues = new Set();
+  for (let i = 0; i < px.length; i += 4) {
+    const r = px[i], gg = px[i + 1], b = px[i + 2];
+    const mx = Math.max(r, gg, b), mn = Math.min(r, gg, b);
+    if (mx - mn > 80 && mx > 120) {
+      coloured++;
+      hues.add((r > 150 ? 'R' : '') + (gg > 150 ? 'G' : '') + (b > 150 ? 'B' : ''));
+    }
+    if (Math.abs(r - 24) < 6 && Math.abs(gg - 33) < 6 && Math.abs(b - 48) < 6) land++;
+  }
+  return {coloured, land, hues: hues.size, total: px.length / 4};
+}"""
+
+
+@pytest.fixture(scope="module")
+def wall() -> Iterator[tuple[str, WallFeed]]:
+    city = load_city(scale=0.2)
+    state = MemoryStateStore(window_s=600)
+    ctx = create_app(Settings(stale_after_s=STALE_S), state, city, SystemClock())
+    server = Server(ctx, "127.0.0.1", 0)
+    server.start()
+    feed = WallFeed(state, city, period_s=0.5)
+    feed.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}", feed
+    finally:
+        feed.stop()
+        server.shutdown()
+
+
+def _open(page: Any, url: str) -> None:
+    page.goto(url + "/")
+    page.wait_for_function(
+        "window.citycc_wall && window.citycc_wall.stats.full > 0 "
+        "&& window.citycc_wall.stats.applied > 2", timeout=30_000)
+
+
+def _kpis(page: Any) -> dict[str, str]:
+    return page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('[data-kv]')]"
+        ".map(e => [e.dataset.kv, e.textContent]))")
+
+
+def test_map_renders_live_values_offline(wall: tuple[str, WallFeed], browser_page: Any) -> None:
+    url, _feed = wall
+    page = browser_page.page
+    _open(page, url)
+    page.wait_for_timeout(800)  # let deck.gl draw the first coded frame
+
+    box = page.locator("#wall-map").bounding_box()
+    png = page.screenshot(clip=box)
+    counts = page.evaluate(_COUNT_JS, base64.b64encode(png).decode())
+    # roads, air, water, hazard and grid cells in status colours, on a drawn land polygon
+    assert counts["coloured"] > 2000, counts
+    assert counts["hues"] >= 3, counts
+    assert counts["land"] > counts["total"] * 0.05, counts
+
+    before = _kpis(page)
+    assert before["tpi"] != "—" and before["aqi"] != "—", before
+    t0 = time.monotonic()
+    page.wait_for_function(
+        "(b) => [...document.querySelectorAll('[data-kv]')]"
+        ".some(e => b[e.dataset.kv] !== e.textContent)", arg=before, timeout=2_000)
+    assert time.monotonic() - t0 < 2.0
+
+    path = browser_page.screenshot("wall")
+    docs = REPO / "docs"
+    docs.mkdir(exist_ok=True)
+    shutil.copyfile(path, docs / "wall.png")
+
+    # click an air station: the detail panel fetches its sensors' history
+    xy = page.evaluate("""() => {
+      const W = window.citycc_wall, d = W.state.base.air.props.data[0];
+      const [x, y] = W.deck.getViewports()[0].project(d.p);
+      const r = document.getElementById('wall-map').getBoundingClientRect();
+      return [r.left + x, r.top + y];
+    }""")
+    page.mouse.click(xy[0], xy[1])
+    page.wait_for_selector("#wall-detail .detail-sensor", timeout=5_000)
+    assert page.locator("#wall-detail .detail-sensor").count() >= 3
+
+    assert browser_page.external_requests() == []
+    assert browser_page.console_errors == []
+
+
+def test_stale_banner_appears_and_clears(wall: tuple[str, WallFeed], browser_page: Any) -> None:
+    url, feed = wall
+    page = browser_page.page
+    _open(page, url)
+    assert page.locator("#wall-stale").is_hidden()
+    feed.pause()
+    try:
+        page.wait_for_selector("#wall-stale", state="visible", timeout=(STALE_S + 4) * 1000)
+        assert "2" in page.inner_text("#wall-stale")
+        browser_page.screenshot("wall-stale")
+    finally:
+        feed.start()
+    page.wait_for_selector("#wall-stale", state="hidden", timeout=5_000)
+    assert browser_page.console_errors == []
+
+
+def test_english_switch_changes_texts(wall: tuple[str, WallFeed], browser_page: Any) -> None:
+    url, _feed = wall
+    page = browser_page.page
+    _open(page, url)
+    assert page.inner_text("#wall-title") == "城市运行指挥中心"
+    page.click("#lang-button")
+    page.wait_for_function(
+        "document.getElementById('wall-title').textContent === 'City Operations Command Center'",
+        timeout=5_000)
+    assert page.inner_text(".panel-traffic h2") == "Traffic"
+    assert "Alerts" in page.inner_text(".ticker-title")
+    browser_page.screenshot("wall-en")
+    page.click("#lang-button")  # back to zh-CN for whoever opens the page next
+    page.wait_for_function(
+        "document.getElementById('wall-title').textContent === '城市运行指挥中心'", timeout=5_000)
+    assert browser_page.external_requests() == []
+    assert browser_page.console_errors == []

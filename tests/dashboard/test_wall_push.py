@@ -1,0 +1,116 @@
+"""Diff logic of the wall push and one loop tick against a real in-memory store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from dashboard.push import PushLoop, diff_codes, diff_kpis, diff_rows, parse_band
+from dashboard.wall_data import WallModel
+from streams.clock import ManualClock
+from streams.messages import ReadingBatch, ScoreBatch
+from streams.state.memory import MemoryStateStore
+
+
+def test_diff_codes_sends_only_changed_positions() -> None:
+    prev = np.zeros(30, np.int8)
+    cur = prev.copy()
+    cur[[3, 17]] = [2, 5]
+    assert diff_codes(prev, cur) == {"i": [3, 17], "v": [2, 5]}
+    assert diff_codes(cur, cur) is None
+
+
+def test_diff_codes_falls_back_to_full_when_most_changed() -> None:
+    assert diff_codes(np.zeros(3, np.int8), np.ones(3, np.int8)) == {"full": [1, 1, 1]}
+    assert diff_codes(np.zeros(2, np.int8), np.zeros(3, np.int8)) == {"full": [0, 0, 0]}
+
+
+def test_diff_rows_upserts_and_removes_by_id() -> None:
+    prev = [{"id": "a", "x": 1}, {"id": "b", "x": 2}]
+    cur = [{"id": "a", "x": 1}, {"id": "b", "x": 3}, {"id": "c", "x": 4}]
+    assert diff_rows(prev, cur, ("x",)) == {"upsert": {"id": ["b", "c"], "x": [3, 4]},
+                                             "remove": []}
+    assert diff_rows(cur, cur, ("x",)) is None
+    assert diff_rows(None, [], ("x",)) == {"upsert": {"id": [], "x": []}, "remove": []}
+
+
+def test_diff_kpis() -> None:
+    assert diff_kpis({"a": 1, "b": 2}, {"a": 1, "b": 3}) == {"b": 3}
+    assert diff_kpis(None, {"a": 1}) == {"a": 1}
+
+
+def test_parse_band_rejects_ragged_documents() -> None:
+    assert parse_band({"ts": [1, 2], "yhat": [1.0], "lo": [0.0], "hi": [2.0]}) is None
+    assert parse_band("nope") is None
+
+
+@pytest.fixture()
+def loop(small_city: Any) -> tuple[PushLoop, MemoryStateStore, list[tuple[str, Any, str]]]:
+    state = MemoryStateStore(window_s=600, clock=lambda: 0)
+    sent: list[tuple[str, Any, str]] = []
+    lp = PushLoop(state, WallModel(small_city), ManualClock(10_000),
+                  lambda e, p, r: sent.append((e, p, r)))
+    return lp, state, sent
+
+
+def _write(state: MemoryStateStore, city: Any, metric: str, value: float, ts: int) -> str:
+    s = next(s for s in city.registry.sensors if s.metric == metric)
+    i = city.registry.index_of(s.sensor_id)
+    state.write_readings(ReadingBatch.from_rows([(s.sensor_id, value, ts)]), np.array([i]))
+    state.write_scores(ScoreBatch((s.sensor_id,), np.array([ts]), np.array([0.1]),
+                                  np.zeros(1, np.int8)))
+    return s.sensor_id
+
+
+def test_tick_sends_full_then_only_the_change(loop: Any, small_city: Any) -> None:
+    lp, state, sent = loop
+    first = lp.tick()
+    assert set(first["layers"]) == {"cells", "roads", "air", "water", "hazard"}
+    assert "full" in first["layers"]["roads"]
+    assert [r for _, _, r in sent] == ["wall", "leader", "dispatch"]
+    assert lp.counters["pushed"] == 1
+
+    _write(state, small_city, "lel", 60.0, 9_000)  # second-level gas alarm
+    second = lp.tick()
+    assert second["layers"]["hazard"]["v"] == [3]
+    assert second["kpis"]["alarm2"] == 1
+    assert second["newest"] == 9_000
+    assert second["ages"]["hazard"] == pytest.approx(1.0)
+    assert "units" not in second and "roads" not in second["layers"]
+    assert lp.counters["pushed"] == 2
+
+
+def test_full_payload_for_a_joining_client(loop: Any, small_city: Any) -> None:
+    lp, state, _ = loop
+    _write(state, small_city, "pm25", 80.0, 9_000)
+    lp.tick()
+    full = lp.full()
+    assert full["full"] is True and full["seq"] == lp.seq
+    assert set(full["layers"]) == {"cells", "roads", "air", "water", "hazard"}
+    assert all("full" in d for d in full["layers"].values())
+    assert full["series"]["t"] == [10_000]
+    assert full["units"]["upsert"]["id"]  # units at their home stations
+
+
+def test_published_alerts_replace_the_derived_ticker(loop: Any) -> None:
+    lp, state, _ = loop
+    assert lp.tick()["ticker"]["derived"] is True
+    state.put_json("alert:A1", {"id": "A1", "level": "II", "ts": 5, "title": "爆管"})
+    out = lp.tick()
+    assert out["ticker"]["derived"] is False
+    assert out["ticker"]["items"][0]["level"] == 2
+
+
+def test_loop_starts_once_and_stops(loop: Any) -> None:
+    lp, _, sent = loop
+    lp.start()
+    lp.start()
+    import time
+
+    deadline = time.monotonic() + 3
+    while not sent and time.monotonic() < deadline:
+        time.sleep(0.02)
+    lp.stop()
+    assert sent and not lp.running
