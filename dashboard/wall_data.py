@@ -57,6 +57,10 @@ TICKER_MAX = 30
 #: unit state codes (dispatch docs use these names)
 UNIT_STATES = ("available", "dispatched", "on_scene", "unavailable")
 UNIT_GROUPS = ("fire", "ems", "police")
+#: dispatch's unit lifecycle (dispatch/lifecycle.py) folded onto the four map states
+UNIT_STATE_OF = {"available": "available", "dispatched": "dispatched", "en_route": "dispatched",
+                 "returning": "dispatched", "on_scene": "on_scene",
+                 "out_of_service": "unavailable", "unavailable": "unavailable"}
 CLOSED_STATES = frozenset({"closed", "resolved", "cancelled", "cleared"})
 
 
@@ -225,8 +229,8 @@ class WallModel:
         newest = int(fin.max()) if fin.size else None
 
         unit_rows = self.units(units)
-        open_inc = [i for i in (incidents or []) if str(i.get("state", "open")) not in
-                    CLOSED_STATES]
+        open_inc = [i for i in (incidents or [])
+                    if str(i.get("status", i.get("state", "open"))) not in CLOSED_STATES]
         by_level = [0, 0, 0, 0]
         for inc in open_inc:
             lv = _level(inc.get("level"))
@@ -237,7 +241,8 @@ class WallModel:
         kpis["units_free"] = sum(1 for u in unit_rows if u["state"] == "available")
         kpis["units_total"] = len(unit_rows)
 
-        formal = [a for a in (alerts or []) if str(a.get("state", "active")).split("_")[0]
+        formal = [a for a in (alerts or [])
+                  if str(a.get("state", a.get("status", "active"))).split("_")[0]
                   not in CLOSED_STATES]
         if formal:
             ticker = sorted((_alert_entry(a) for a in formal), key=lambda e: -e["ts"])
@@ -365,13 +370,13 @@ class WallModel:
             lon, lat = d.get("lon", base.get("lon")), d.get("lat", base.get("lat"))
             if lon is None or lat is None:
                 continue
-            state = str(d.get("state", d.get("status", "available")))
-            out.append({"id": uid, "kind": d.get("kind", base.get("kind", "")),
-                        "group": base.get("group", _group_of(str(d.get("kind", "")))),
+            state = UNIT_STATE_OF.get(str(d.get("status", d.get("state", "available"))),
+                                      "dispatched")
+            kind = str(d.get("type") or d.get("kind") or base.get("kind", ""))
+            out.append({"id": uid, "kind": kind, "group": base.get("group", _group_of(kind)),
                         "station": base.get("station", d.get("station_id", "")),
                         "lon": float(lon), "lat": float(lat),
-                        "state": state if state in UNIT_STATES else "dispatched",
-                        "home": False})
+                        "state": state, "home": False})
         return out
 
 
@@ -400,16 +405,26 @@ def _text(raw: Any) -> dict[str, str]:
     return {"zh-CN": str(raw or ""), "en": str(raw or "")}
 
 
+def _title(doc: dict[str, Any], *fallbacks: str) -> dict[str, str]:
+    if doc.get("title_zh") or doc.get("title_en"):
+        return _text({"zh-CN": doc.get("title_zh"), "en": doc.get("title_en")})
+    for key in ("title", "message", *fallbacks):
+        if doc.get(key):
+            return _text(doc[key])
+    return _text(doc.get("id"))
+
+
 def _alert_entry(doc: dict[str, Any]) -> dict[str, Any]:
+    """A ticker entry from an ``alert:*`` document (alerts/model.py ``as_state_doc``)."""
     return {"id": str(doc.get("id", "")), "level": _level(doc.get("level")) or 4,
-            "ts": int(doc.get("ts") or doc.get("created_ms") or 0),
-            "title": _text(doc.get("title") or doc.get("message") or doc.get("id")),
+            "ts": int(doc.get("last_ts") or doc.get("ts") or doc.get("first_ts") or 0),
+            "title": _title(doc, "kind", "type"),
             "state": str(doc.get("state", "active")), "derived": False}
 
 
 def _incident_row(doc: dict[str, Any]) -> dict[str, Any]:
     return {"id": str(doc.get("id", "")), "level": _level(doc.get("level")) or 4,
             "lon": float(doc.get("lon", 0.0)), "lat": float(doc.get("lat", 0.0)),
-            "kind": str(doc.get("kind", doc.get("type", ""))),
-            "state": str(doc.get("state", "open")),
-            "title": _text(doc.get("title") or doc.get("kind") or doc.get("id"))}
+            "kind": str(doc.get("type", doc.get("kind", ""))),
+            "state": str(doc.get("status", doc.get("state", "open"))),
+            "title": _title(doc, "type", "kind")}

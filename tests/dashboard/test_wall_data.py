@@ -69,3 +69,20 @@ def test_derived_ticker_is_newest_first(city: Any) -> None:
     f = WallModel(city).frame(snap, now_ms=400)
     assert [e["ts"] for e in f.ticker] == [300, 200, 100]
     assert f.ticker_derived and f.ticker[1]["level"] == 3 and f.ticker[0]["level"] == 4
+
+
+def test_dispatch_and_alert_documents_are_read(city: Any) -> None:
+    unit = city.units[0]
+    f = WallModel(city).frame(
+        empty_latest(len(city.registry)), now_ms=0,
+        alerts=[{"id": "A1", "level": 2, "state": "active_unack", "title_zh": "爆管",
+                 "title_en": "Pipe burst", "last_ts": 50},
+                {"id": "A2", "level": 1, "state": "cleared_ack", "last_ts": 60}],
+        units=[{"id": unit.unit_id, "type": unit.kind, "status": "en_route", "lon": 119.3,
+                "lat": 26.1}],
+        incidents=[{"id": "I1", "type": "fire", "level": 2, "status": "on_scene", "lon": 119.3,
+                    "lat": 26.1}, {"id": "I2", "level": 1, "status": "closed"}])
+    assert [e["id"] for e in f.ticker] == ["A1"] and not f.ticker_derived
+    assert f.ticker[0]["title"]["en"] == "Pipe burst"
+    assert f.units[0]["state"] == "dispatched" and f.units[0]["lon"] == 119.3
+    assert f.kpis["incidents"] == 1 and f.kpis["incidents_by_level"] == [0, 1, 0, 0]
