@@ -43,6 +43,100 @@ from dispatch.errors import DispatchError
 CAP_MIME = "application/cap+xml"
 _KEY = "citycc_alerts"
 
+# ---------------------------------------------------------------- OpenAPI (merged by openapi.py)
+_ERR = {"$ref": "#/components/schemas/Error"}
+_ALERT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "type", "kind", "source", "level", "state", "acknowledged", "status",
+                 "title_zh", "title_en", "sensor_ids", "first_ts", "last_ts"],
+    "properties": {
+        "id": {"type": "string"}, "type": {"type": "string"},
+        "kind": {"type": "string", "enum": ["city", "sensor"]},
+        "source": {"type": "string"}, "level": {"type": "integer", "minimum": 1, "maximum": 4},
+        "state": {"type": "string", "enum": list(STATES)}, "acknowledged": {"type": "boolean"},
+        "status": {"type": "string"}, "title_zh": {"type": "string"},
+        "title_en": {"type": "string"}, "assignee": {"type": "string"},
+        "sensor_ids": {"type": "array", "items": {"type": "string"}},
+        "first_ts": {"type": "integer"}, "last_ts": {"type": "integer"},
+        "incident_id": {"type": "string"}, "cap_identifier": {"type": "string"},
+    },
+}
+
+
+def _j(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _errs(*codes: int) -> dict[str, Any]:
+    return {str(c): _j(_ERR, {400: "Invalid input", 401: "Not logged in", 403: "Forbidden",
+                              404: "Not found", 409: "Conflict", 413: "Too large"}[c])
+            for c in codes}
+
+
+_AID = {"name": "alert_id", "in": "path", "required": True,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
+_READ = [{"session": []}]
+_WRITE = [{"session": [], "csrf": []}]
+
+
+def _action(summary: str, body: dict[str, Any] | None, ok: str = "200") -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "security": _WRITE, "parameters": [_AID],
+                          "responses": {ok: _j(_ALERT_SCHEMA, "The alert after the action"),
+                                        **_errs(400, 401, 403, 404, 409)}}
+    if body is not None:
+        op["requestBody"] = {"required": False, "content": {"application/json": {
+            "schema": {"type": "object", "properties": body}}}}
+    return {"post": op}
+
+
+_CAP_BODY = {"content": {"application/cap+xml": {"schema": {"type": "string"}},
+                         "application/xml": {"schema": {"type": "string"}}}}
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/alerts": {"get": {
+        "summary": "Alerts, most urgent first", "security": _READ,
+        "parameters": [
+            {"name": "state", "in": "query", "schema": {"type": "string", "enum": list(STATES)}},
+            {"name": "kind", "in": "query", "schema": {"type": "string",
+                                                      "enum": ["city", "sensor"]}},
+            {"name": "open", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1,
+                                                       "maximum": 2000}}],
+        "responses": {"200": _j({"type": "object", "properties": {"alerts": {
+            "type": "array", "items": _ALERT_SCHEMA}}}, "Alerts"), **_errs(400, 401)}}},
+    "/api/v1/alerts.cap": {"get": {
+        "summary": "Active alerts as CAP 1.2 (one <alert> per alert in an <alerts> wrapper)",
+        "security": _READ, "responses": {"200": {"description": "CAP feed", "content": {
+            CAP_MIME: {"schema": {"type": "string"}}}}, **_errs(401)}}},
+    "/api/v1/alerts/cap": {"post": {
+        "summary": "Import a CAP 1.2 message (Alert / Update / Cancel)", "security": _WRITE,
+        "requestBody": _CAP_BODY,
+        "responses": {"201": _j({"type": "object"}, "Alert created"),
+                      "200": _j({"type": "object"}, "Cancel / Ack applied"),
+                      **_errs(400, 401, 403, 413)}}},
+    "/api/v1/alerts/{alert_id}": {"get": {
+        "summary": "One alert with its timeline; append .cap for its CAP 1.2 message",
+        "security": _READ, "parameters": [_AID],
+        "responses": {"200": {"description": "The alert (JSON) or its CAP (…/ID.cap)",
+                              "content": {"application/json": {"schema": _ALERT_SCHEMA},
+                                          CAP_MIME: {"schema": {"type": "string"}}}},
+                      **_errs(401, 404)}}},
+    "/api/v1/alerts/{alert_id}/acknowledge": _action("Acknowledge", None),
+    "/api/v1/alerts/{alert_id}/assign": _action(
+        "Assign", {"assignee": {"type": "string", "maxLength": 64}}),
+    "/api/v1/alerts/{alert_id}/comment": _action(
+        "Comment", {"text": {"type": "string", "maxLength": 2000}}, "201"),
+    "/api/v1/alerts/{alert_id}/clear": _action(
+        "Clear by hand", {"reason": {"type": "string", "maxLength": 2000}}),
+    "/api/v1/alerts/{alert_id}/incident": {"post": {
+        "summary": "Create a dispatch incident from the alert (once) and link it",
+        "security": _WRITE, "parameters": [_AID],
+        "requestBody": {"required": False, "content": {"application/json": {"schema": {
+            "type": "object", "properties": {"type": {"type": "string"}}}}}},
+        "responses": {"201": _j({"type": "object", "properties": {
+            "incident_id": {"type": "string"}, "alert": _ALERT_SCHEMA}}, "Incident linked"),
+            **_errs(400, 401, 403, 404, 409)}}},
+}
+
 
 @dataclass
 class AlertsRuntime:
