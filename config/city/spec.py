@@ -40,9 +40,10 @@ class CitySpec:
     water_quality_share: float = 1.0 / 3.0
     water_tanks: int = 16
     hazard_sources: int = 50
-    fire_stations: int = 24
-    ems_stations: int = 18
-    police_stations: int = 30
+    #: upper bounds; build_stations sites by coverage (config/city/emergency.py)
+    fire_stations: int = 90
+    ems_stations: int = 60
+    police_stations: int = 90
     road_nodes: int = 1400
     #: H3 resolution of the grid-management layer in CORE_DISTRICTS and elsewhere
     grid_res_core: int = 8

@@ -7,9 +7,13 @@ import numpy as np
 import pytest
 
 from config.city import City, load_city
+from config.city import emergency as em
 from config.city.city import _build
 from config.city.hazard import CHEMICALS, alpha_of, grade_of, r_value
+from config.city.placement import DensityField
 from config.city.roads import ROAD_CLASSES
+from config.city.siting import first_due
+from config.city.spec import CORE_DISTRICTS
 
 
 def _positions(city: City) -> tuple[np.ndarray, np.ndarray]:
@@ -147,9 +151,62 @@ def test_units_have_home_station_and_capabilities(small_city: City) -> None:
     stations = {s.station_id: s for s in small_city.stations}
     kinds = {u.kind for u in small_city.units}
     assert {"fire_engine", "ladder", "hazmat", "ambulance", "police_car", "rescue"} <= kinds
+    roads = small_city.roads
     for u in small_city.units:
-        assert u.station_id in stations and u.capabilities
-        assert u.home_node == stations[u.station_id].road_node < small_city.roads.n_nodes
+        st = stations[u.station_id]
+        assert u.capabilities
+        assert u.home_node == st.road_node < roads.n_nodes
+        # stations sit on their road node, units at their home station
+        assert (u.home_lon, u.home_lat) == (st.lon, st.lat)
+        assert (st.lon, st.lat) == (roads.node_lon[st.road_node], roads.node_lat[st.road_node])
+
+
+@pytest.mark.parametrize("scale", [0.05, 1.0])
+def test_every_district_has_fire_ems_and_police(scale: float) -> None:
+    city = load_city(scale=scale)
+    have = {(s.district, s.kind) for s in city.stations}
+    for d in city.districts:
+        for kind in ("fire", "ems", "police"):
+            assert (d.adcode, kind) in have, (d.name_en, kind)
+    seat_tiers = {s.tier for s in city.stations if s.district not in CORE_DISTRICTS}
+    assert "seat" in seat_tiers and "town" in seat_tiers
+    kinds = {s.station_id: s.kind for s in city.stations}
+    for u in city.units:  # each unit belongs to a station of its service
+        assert kinds[u.station_id] == {"ambulance": "ems", "police_car": "police"}.get(
+            u.kind, "fire")
+
+
+def test_stations_are_dense_in_the_centre_and_the_fleet_is_bench_sized() -> None:
+    city = load_city(scale=1.0)
+    assert 250 <= len(city.units) <= 350
+    fire = [s for s in city.stations if s.kind == "fire"]
+    core = [s for s in fire if s.district in CORE_DISTRICTS]
+    area = {d.adcode: d.area_km2 for d in city.districts}
+    core_km2 = sum(area[c] for c in CORE_DISTRICTS)
+    rural_km2 = sum(area.values()) - core_km2
+    # far more fire stations per km² in the urban districts than in the rural counties
+    assert len(core) / core_km2 > 4 * (len(fire) - len(core)) / rural_km2
+    again = _build("fuzhou", 1.0, city.seed, "")
+    assert [(s.station_id, s.road_node) for s in again.stations] == [
+        (s.station_id, s.road_node) for s in city.stations]
+
+
+def test_fire_stations_meet_gb51080_in_the_urban_area() -> None:
+    """Built-up cells within 240 s of road travel; first-due districts ≤ 7 / 15 km²."""
+    city = load_city(scale=1.0)
+    codes = [d.adcode for d in city.districts]
+    core_idx = np.array([i for i, c in enumerate(codes) if c in CORE_DISTRICTS])
+    dem = em._demand(DensityField.build(city.geo), city.roads, core_idx)
+    fire = np.array([s.road_node for s in city.stations if s.kind == "fire"])
+    t, owner = first_due(city.roads.csgraph("time"), fire, dem.node, dem.access_s)
+    core, edge = dem.zone == 0, dem.zone == 1
+    reached = t <= em.URBAN_TRAVEL_S
+    assert reached[core].all()
+    # by demand weight: the unreached edge cells are those far off the modelled roads
+    assert np.average(reached[edge], weights=dem.weight[edge]) >= 0.85
+    load = dem.cell_km2 * (core / em.CORE_DISTRICT_KM2 + edge / em.EDGE_DISTRICT_KM2)
+    ok = owner >= 0
+    assert np.bincount(owner[ok], weights=load[ok], minlength=fire.size).max() <= 1.0
 
 
 def test_map_layers_are_plain_data(small_city: City) -> None:
