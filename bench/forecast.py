@@ -286,6 +286,9 @@ def report(ds: Dataset, res: dict[str, dict], methods: tuple[str, ...]) -> bool:
         ratio = mase["ours"] / mase["autoets"]
         print(f"ours/AutoETS MASE ratio: worst {ratio.max():.3f} at {labels[int(ratio.argmax())]}"
               f"{unit}, best {ratio.min():.3f}; below AutoETS at every horizon: {beat}")
+        if not beat:
+            lost = [f"{labels[i]}{unit}" for i in np.flatnonzero(ratio >= 1.0)]
+            print(f"  horizons where ours >= AutoETS: {', '.join(lost)}")
     for m in methods:
         if res[m]["cov_in"] is not None:
             cov = res[m]["cov_in"] / np.maximum(res[m]["cov_n"], 1)

@@ -55,9 +55,9 @@ def default_bank() -> tuple[Candidate, ...]:
         Candidate(HOLT, alpha=0.7, beta=0.2, phi=0.95),
         Candidate(SNAIVE_DAY),
         Candidate(SNAIVE_WEEK),
-        Candidate(HW_ADD, alpha=0.1, beta=0.005, phi=0.9, gamma=0.1, ar=0.9),
+        Candidate(HW_ADD, alpha=0.3, beta=0.005, phi=0.9, gamma=0.1, ar=0.9),
         Candidate(DSHW, alpha=0.1, beta=0.0, phi=0.9, gamma=0.08, gamma_w=0.05, ar=0.9),
-        Candidate(HW_MUL, alpha=0.1, beta=0.005, phi=0.9, gamma=0.1, ar=0.9),
+        Candidate(HW_MUL, alpha=0.3, beta=0.005, phi=0.9, gamma=0.1, ar=0.9),
     )
 
 
@@ -107,7 +107,7 @@ class ForecastConfig:
     combine: int = COMBINE_INVERSE
     power: float = 6.0
     min_weight: float = 5.0
-    recent_k: float = 2.0
+    recent_k: float = 3.0
     huber_k: float = 3.0
     shift_k: float = 4.0
     shift_run: int = 6
