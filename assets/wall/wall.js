@@ -170,6 +170,7 @@
   function applyCodes(id, d) {
     var arr = S.codes[id];
     if (!arr) { return; }
+    W.stats.changed = (W.stats.changed || 0) + (d.full ? d.full.length : d.i.length);
     if (d.full) {
       var n = Math.min(arr.length, d.full.length);
       for (var k = 0; k < n; k++) { arr[k] = d.full[k]; }
@@ -214,7 +215,12 @@
     if (msg.series) { appendSeries(msg.series); S.dirty.charts = true; }
     if (msg.bands) { S.bands = msg.bands; S.dirty.charts = true; }
     var fresh = msg.newest != null && (S.newest == null || msg.newest > S.newest);
-    if (fresh) { S.newest = msg.newest; S.pendingLatency = msg.newest; }
+    if (fresh) {
+      S.newest = msg.newest; S.pendingLatency = msg.newest;
+      // split of the latency: reading → server frame (pipeline + push loop) and arrival
+      W.stats.server = W.stats.server || []; W.stats.arrival = W.stats.arrival || [];
+      W.stats.server.push(msg.t - msg.newest); W.stats.arrival.push(Date.now() - msg.newest);
+    }
     schedule();
   }
 
