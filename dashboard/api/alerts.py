@@ -75,8 +75,8 @@ def _errs(*codes: int) -> dict[str, Any]:
 
 _AID = {"name": "alert_id", "in": "path", "required": True,
         "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
-_READ = [{"session": []}]
-_WRITE = [{"session": [], "csrf": []}]
+_READ: list[dict[str, list[str]]] = [{"session": []}]
+_WRITE: list[dict[str, list[str]]] = [{"session": [], "csrf": []}]
 
 
 def _action(summary: str, body: dict[str, Any] | None, ok: str = "200") -> dict[str, Any]:
