@@ -105,8 +105,9 @@ class Alert:
         d["status"] = self.status
         d["colour"] = self.level_info.colour.hex
         d["level_roman"] = self.level_info.roman
-        if d["value"] != d["value"]:  # NaN is not JSON
-            d["value"] = None
+        for k in ("value", "lon", "lat"):
+            if d[k] != d[k]:  # NaN is not JSON
+                d[k] = None
         return d
 
     def as_state_doc(self) -> dict[str, Any]:
@@ -115,11 +116,15 @@ class Alert:
             "id": self.id, "level": self.level, "state": self.state, "type": self.type,
             "kind": self.kind, "title_zh": self.title_zh, "title_en": self.title_en,
             "source": self.source, "sensor_ids": list(self.sensor_ids[:50]),
-            "lon": self.lon, "lat": self.lat, "district": self.district,
+            "lon": _num(self.lon), "lat": _num(self.lat), "district": self.district,
             "first_ts": self.first_ts, "last_ts": self.last_ts,
             "acknowledged": self.acknowledged, "assignee": self.assignee,
             "colour": self.level_info.colour.hex,
         }
+
+
+def _num(x: float) -> float | None:
+    return None if x != x else x
 
 
 @dataclass(frozen=True, slots=True)

@@ -141,3 +141,10 @@ def test_create_incident_without_dispatch_is_a_conflict(service: AlertService):
 
 def test_state_constants():
     assert (ACTIVE, CLEARED) == ("active", "cleared")
+
+
+def test_json_views_never_carry_nan():
+    a = Alert.new("A", "cap", "city", "cap:x", 4, "t", "t", (), float("nan"), float("nan"), "",
+                  T0)
+    assert a.as_json()["lon"] is None and a.as_json()["value"] is None
+    assert a.as_state_doc()["lat"] is None
