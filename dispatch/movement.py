@@ -2,6 +2,8 @@
 
 Every step (on the injected clock) the mover
 
+- refreshes the service's live-speed snapshot (so recommendations never rebuild
+  routing matrices on the request path);
 - turns ``dispatched`` units ``en_route`` once their turnout time has passed, with a
   fastest route at live speeds stored on the assignment (so a restart resumes it);
 - moves ``en_route`` and ``returning`` units along their routes, publishing positions
@@ -58,6 +60,7 @@ class Mover:
 
     # ------------------------------------------------------------------ thread
     def start(self) -> None:
+        self.service.background_refresh = True
         self._thread = threading.Thread(target=self._run, name="dispatch-mover", daemon=True)
         self._thread.start()
 
@@ -65,15 +68,20 @@ class Mover:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self.service.background_refresh = False
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.step()
+            try:
+                self.step()
+            except Exception:  # a failed step must not stop positions or speed refreshes
+                log.exception("dispatch mover step failed")
             self._stop.wait(self.period_s)
 
     # ------------------------------------------------------------------ logic
     def step(self) -> None:
         svc = self.service
+        svc.refresh_speeds()
         now = svc.clock.now_ms()
         for u in svc.store.units():
             pos: tuple[float, float] | None = None

@@ -72,32 +72,80 @@ def outstanding(requirements: Sequence[Requirement],
     return {c: max(0, n - have[c]) for c, n in need.items()}
 
 
+class UnitTable:
+    """The fleet's static part as arrays, ranked against changing availability.
+
+    Node, access leg, turnout and capabilities do not change between requests, so
+    they are laid out once; a recommendation is then a handful of numpy operations
+    plus Python work only for the rows it returns.
+
+    >>> import numpy as np
+    >>> t = UnitTable([UnitInput("A", "ambulance", "S1", ("ems_bls",), 0),
+    ...                UnitInput("B", "ambulance", "S2", ("ems_bls",), 1)])
+    >>> [c.unit_id for c in t.rank(np.array([300.0, 120.0]), (Requirement("ems_bls", 1),),
+    ...                            available=np.array([True, False]))]
+    ['A']
+    """
+
+    def __init__(self, units: Sequence[UnitInput]) -> None:
+        self.units = tuple(units)
+        n = len(self.units)
+        self.node = np.fromiter((u.node for u in self.units), np.int64, n)
+        self.access_s = np.fromiter((u.access_s for u in self.units), np.float64, n)
+        self.turnout_s = np.fromiter((TURNOUT_S.get(u.kind, 80.0) for u in self.units),
+                                     np.float64, n)
+        vocab = sorted({c for u in self.units for c in u.capabilities})
+        self._cap_col = {c: i for i, c in enumerate(vocab)}
+        self.caps = np.zeros((n, len(vocab)), bool)
+        for i, u in enumerate(self.units):
+            self.caps[i, [self._cap_col[c] for c in u.capabilities]] = True
+        ids = np.array([u.unit_id for u in self.units], dtype=object)
+        self._id_rank = np.empty(n, np.int64)
+        self._id_rank[np.argsort(ids, kind="stable")] = np.arange(n)
+
+    def __len__(self) -> int:
+        return len(self.units)
+
+    def rank(self, times_to_incident: npt.NDArray[np.float64],
+             requirements: Sequence[Requirement],
+             committed_caps: Iterable[tuple[str, ...]] = (),
+             available: npt.NDArray[np.bool_] | None = None,
+             limit: int | None = None) -> list[Candidate]:
+        """Same contract as :func:`rank`; ``available`` masks the rows that may be sent."""
+        wanted = {r.capability for r in requirements}
+        need = outstanding(requirements, committed_caps)
+        cols = [self._cap_col[c] for c in sorted(wanted) if c in self._cap_col]
+        if not cols or not self.units:
+            return []
+        ok = self.caps[:, cols].any(axis=1)
+        if available is not None:
+            ok &= available
+        travel = np.asarray(times_to_incident, np.float64)[self.node] + self.access_s
+        ok &= np.isfinite(travel)
+        idx = np.flatnonzero(ok)
+        eta = travel[idx] + self.turnout_s[idx]
+        order = idx[np.lexsort((self._id_rank[idx], eta))]
+        out: list[Candidate] = []
+        for i in order.tolist():
+            u = self.units[i]
+            matches = tuple(c for c in u.capabilities if c in wanted)
+            fills = [c for c in matches if need.get(c, 0) > 0]
+            if limit is not None and len(out) >= limit and not fills:
+                if not any(v > 0 for v in need.values()):
+                    break  # past the limit and the plan is full: nothing more to keep
+                continue
+            for c in fills:
+                need[c] -= 1
+            t = float(travel[i])
+            out.append(Candidate(u.unit_id, u.kind, u.station_id, matches, t,
+                                 float(self.turnout_s[i]), t + float(self.turnout_s[i]),
+                                 bool(fills)))
+        return out
+
+
 def rank(units: Sequence[UnitInput], times_to_incident: npt.NDArray[np.float64],
          requirements: Sequence[Requirement],
          committed_caps: Iterable[tuple[str, ...]] = (), limit: int | None = None
          ) -> list[Candidate]:
     """Candidates sorted by ``eta_s`` (ties by unit id); in-plan units always included."""
-    wanted = {r.capability for r in requirements}
-    need = outstanding(requirements, committed_caps)
-    rows = []
-    for u in units:
-        matches = tuple(c for c in u.capabilities if c in wanted)
-        if not matches:
-            continue
-        travel = float(times_to_incident[u.node]) + u.access_s
-        if not np.isfinite(travel):
-            continue
-        turnout = TURNOUT_S.get(u.kind, 80.0)
-        rows.append((travel + turnout, u.unit_id, u, matches, travel, turnout))
-    rows.sort(key=lambda r: (r[0], r[1]))
-    out = []
-    for eta, _, u, matches, travel, turnout in rows:
-        fills = [c for c in matches if need.get(c, 0) > 0]
-        for c in fills:
-            need[c] -= 1
-        out.append(Candidate(u.unit_id, u.kind, u.station_id, matches, travel, turnout, eta,
-                             bool(fills)))
-    if limit is not None and len(out) > limit:
-        keep = [c for i, c in enumerate(out) if i < limit or c.in_plan]
-        out = keep
-    return out
+    return UnitTable(units).rank(times_to_incident, requirements, committed_caps, limit=limit)

@@ -1,9 +1,17 @@
 """What the REST API and the console call: dispatch actions over store, routing and coverage.
 
 One object per web process. Reads go to the durable store (so several web processes
-behind a load balancer agree); routing matrices are rebuilt only when the live
-speeds change (every few seconds); snapshots for the wall are written to the state
-store as ``incident:<id>`` / ``unit:<id>`` plain JSON.
+behind a load balancer agree); snapshots for the wall are written to the state store
+as ``incident:<id>`` / ``unit:<id>`` plain JSON.
+
+Live speeds stay off the request path: :meth:`DispatchService.refresh_speeds`
+(called by the background :class:`~dispatch.movement.Mover` every step) reads the
+detectors at most every few seconds and swaps in an immutable
+:class:`SpeedSnapshot` (speeds + forward/reverse travel-time matrices); requests
+only read the latest snapshot. Without a background refresher (tests, scripts) a
+request refreshes a stale snapshot itself. The fleet's static part (road node,
+access leg, turnout, capabilities) is a :class:`~dispatch.recommend.UnitTable`
+rebuilt only when the stored fleet changes.
 
 >>> from config.city import load_city
 >>> from dispatch.db import Database
@@ -26,6 +34,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,6 +43,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
+from config.city.emergency import ACCESS_SPEED_MS
 from config.city.geo import haversine_m, to_xy
 from dispatch import lifecycle
 from dispatch.coverage import coverage_of
@@ -46,7 +57,7 @@ from dispatch.model import (
     UnitRecord,
     load_plans,
 )
-from dispatch.recommend import UnitInput, rank
+from dispatch.recommend import UnitInput, UnitTable, outstanding
 from dispatch.routing import graph_of
 from dispatch.speeds import LiveSpeeds
 from dispatch.store import DispatchStore
@@ -59,10 +70,24 @@ from streams.topics import AVL
 
 log = logging.getLogger(__name__)
 
-#: speed off the graph (from a point to its nearest road node), m/s (~20 km/h)
-ACCESS_SPEED_MS = 5.5
+__all__ = ["ACCESS_SPEED_MS", "DispatchService", "SpeedSnapshot"]
+
+#: a request refreshes the speed snapshot itself when the background one is this old
+MAX_STALE_MS = 30_000
+#: reverse searches kept per snapshot (the console re-asks for the same incidents)
+TIMES_CACHE = 256
 #: unit snapshots for the wall expire unless refreshed (a dead web process leaves no ghosts)
 SNAPSHOT_TTL_S = 6 * 3600.0
+
+
+@dataclass(frozen=True, eq=False)
+class SpeedSnapshot:
+    """Live segment speeds and the travel-time matrices built from them (never mutated)."""
+
+    version: int
+    speeds: npt.NDArray[np.float64]
+    fwd: sp.csr_matrix
+    rev: sp.csr_matrix
 
 
 class DispatchService:
@@ -87,8 +112,19 @@ class DispatchService:
         self._kd = cKDTree(np.column_stack([x, y]))
         self._station_access = {s.station_id: self.access_s(s.lon, s.lat, s.road_node)
                                 for s in city.stations}
-        self._mat_lock = threading.Lock()
-        self._mat: tuple[int, sp.csr_matrix, sp.csr_matrix] | None = None
+        self._refresh_lock = threading.Lock()
+        #: True while a background thread calls :meth:`refresh_speeds` (the Mover)
+        self.background_refresh = False
+        self._snap = SpeedSnapshot(-1, self.free_speed, fwd, self.graph.matrices(
+            self.free_speed)[1])
+        self._checked_ms = -(1 << 62)
+        self._times: OrderedDict[tuple[int, int], npt.NDArray[np.float64]] = OrderedDict()
+        self._table_key: tuple[tuple[str, str, str, tuple[str, ...]], ...] = ()
+        self._table = UnitTable(())
+        self._table_row = np.empty(0, np.int64)
+        self._table_kind = np.empty(0, object)
+        self._table_station = np.empty(0, np.int64)
+        self._times_lock = threading.Lock()
         self._pub_lock = threading.Lock()
         store.ensure_units(
             (u.unit_id, u.kind, u.station_id, u.capabilities,
@@ -101,14 +137,33 @@ class DispatchService:
         _, idx = self._kd.query(np.column_stack([qx, qy]))
         return int(np.asarray(idx).ravel()[0])
 
+    def refresh_speeds(self) -> SpeedSnapshot:
+        """Read the live speeds (cached by :class:`LiveSpeeds` for a few seconds) and,
+        when they changed, build and publish a new :class:`SpeedSnapshot`.
+
+        Meant for a background thread; safe to call from several threads.
+        """
+        with self._refresh_lock:
+            speeds = self.speeds.current()
+            self._checked_ms = self.clock.now_ms()
+            if self._snap.version != self.speeds.version:
+                fwd, rev = self.graph.matrices(speeds)
+                self._snap = SpeedSnapshot(self.speeds.version, speeds, fwd, rev)
+            return self._snap
+
+    def snapshot(self) -> SpeedSnapshot:
+        """The latest speed snapshot; refreshed here only without a background refresher
+        (or when the background one has fallen ``MAX_STALE_MS`` behind)."""
+        snap = self._snap
+        if (not self.background_refresh or snap.version < 0
+                or self.clock.now_ms() - self._checked_ms > MAX_STALE_MS):
+            snap = self.refresh_speeds()
+        return snap
+
     def matrices(self) -> tuple[sp.csr_matrix, sp.csr_matrix]:
         """Forward and reverse travel-time matrices at the current live speeds."""
-        speeds = self.speeds.current()
-        with self._mat_lock:
-            if self._mat is None or self._mat[0] != self.speeds.version:
-                fwd, rev = self.graph.matrices(speeds)
-                self._mat = (self.speeds.version, fwd, rev)
-            return self._mat[1], self._mat[2]
+        snap = self.snapshot()
+        return snap.fwd, snap.rev
 
     def access_s(self, lon: float, lat: float, node: int) -> float:
         """Seconds between a point and a road node (straight line at ``ACCESS_SPEED_MS``)."""
@@ -146,27 +201,56 @@ class DispatchService:
         return inc
 
     def _times_to(self, inc: Incident) -> npt.NDArray[np.float64]:
-        """Seconds from every road node to the incident's location (graph + access leg)."""
-        _, rev = self.matrices()
+        """Seconds from every road node to the incident's location (graph + access leg).
+
+        One reverse Dijkstra per (snapshot, incident node), kept in a small LRU.
+        """
+        snap = self.snapshot()
         node = self.nearest_node(inc.lon, inc.lat)
-        return self.graph.times_to(node, self.free_speed, rev) + self.access_s(inc.lon, inc.lat,
-                                                                                node)
+        key = (snap.version, node)
+        with self._times_lock:
+            t = self._times.get(key)
+            if t is not None:
+                self._times.move_to_end(key)
+        if t is None:
+            t = self.graph.times_to(node, snap.speeds, snap.rev)
+            t.setflags(write=False)
+            with self._times_lock:
+                self._times[key] = t
+                if len(self._times) > TIMES_CACHE:
+                    self._times.popitem(last=False)
+        return t + self.access_s(inc.lon, inc.lat, node)
+
+    def _fleet(self, rows: list[tuple[str, str, str, tuple[str, ...], str, str | None]]
+               ) -> UnitTable:
+        """The :class:`UnitTable` of the stored fleet (rebuilt only when it changes)."""
+        key = tuple((r[0], r[1], r[2], r[3]) for r in rows)
+        if key != self._table_key:
+            known = [r for r in rows if r[2] in self.stations]
+            table = UnitTable([UnitInput(r[0], r[1], r[2], r[3],
+                                         self.stations[r[2]].road_node,
+                                         self._station_access[r[2]]) for r in known])
+            self._table_row = np.array([i for i, r in enumerate(rows) if r[2] in self.stations],
+                                       np.int64)
+            self._table_kind = np.array([r[1] for r in known], object)
+            self._table_station = np.array([self.station_row.get(r[2], -1) for r in known],
+                                           np.int64)
+            self._table, self._table_key = table, key
+        return self._table
 
     def recommendations(self, incident_id: str, limit: int = 30) -> dict[str, Any]:
         inc = self.store.incident(incident_id)
         if inc.state not in ACTIVE_INCIDENT_STATES:
             raise Conflict(f"incident {incident_id} is {inc.state}")
         times = self._times_to(inc)
-        units = self.store.units()
-        available = [u for u in units if u.status == "available"]
-        committed = [u.capabilities for u in units
-                     if u.incident_id == incident_id and u.status in COMMITTED]
+        rows = self.store.unit_states()
+        table = self._fleet(rows)
+        status = [r[4] for r in rows]
+        available = np.array([status[i] == "available" for i in self._table_row.tolist()],
+                             bool)
+        committed = [r[3] for r in rows if r[5] == incident_id and r[4] in COMMITTED]
         reqs = self.plans.plan(inc.type, inc.level)
-        inputs = [UnitInput(u.unit_id, u.kind, u.station_id, u.capabilities,
-                            self.stations[u.station_id].road_node,
-                            self._station_access[u.station_id]) for u in available
-                  if u.station_id in self.stations]
-        cands = rank(inputs, times, reqs, committed, limit)
+        cands = table.rank(times, reqs, committed, available, limit)
         impacts = self._impacts(available, {c.kind for c in cands})
         out = []
         for c in cands:
@@ -175,21 +259,17 @@ class DispatchService:
             d["coverage_impact"] = impacts[c.kind].get(row, {})
             out.append(d)
         need = {r.capability: r.count for r in reqs}
-        from dispatch.recommend import outstanding
-
         return {"incident_id": incident_id, "plan": need,
                 "outstanding": outstanding(reqs, committed), "candidates": out,
-                "speeds_version": self.speeds.version}
+                "speeds_version": self._snap.version}
 
-    def _impacts(self, available: list[UnitRecord], kinds: set[str]
+    def _impacts(self, available: npt.NDArray[np.bool_], kinds: set[str]
                  ) -> dict[str, dict[int, dict[str, Any]]]:
         out = {}
         for kind in kinds:
-            counts: dict[int, int] = {}
-            for u in available:
-                if u.kind == kind and u.station_id in self.station_row:
-                    r = self.station_row[u.station_id]
-                    counts[r] = counts.get(r, 0) + 1
+            sel = available & (self._table_kind == kind) & (self._table_station >= 0)
+            rows, n = np.unique(self._table_station[sel], return_counts=True)
+            counts = dict(zip(rows.tolist(), n.tolist(), strict=True))
             out[kind] = self.coverage.impacts(kind, counts)
         return out
 

@@ -208,6 +208,15 @@ class DispatchStore:
         return [self._unit(r) for r in
                 self.db.query(f"SELECT {_UNIT_COLS} FROM units ORDER BY unit_id")]
 
+    def unit_states(self) -> list[tuple[str, str, str, tuple[str, ...], str, str | None]]:
+        """``(unit_id, kind, station_id, capabilities, status, incident_id)`` per unit, by id.
+
+        The light read behind every recommendation (no positions, timers or versions).
+        """
+        return [(r[0], r[1], r[2], _capabilities(r[3]), r[4], r[5]) for r in self.db.query(
+            "SELECT unit_id, kind, station_id, capabilities, status, incident_id FROM units "
+            "ORDER BY unit_id")]
+
     def unit(self, unit_id: str) -> UnitRecord:
         with self.db.transaction(write=False) as tx:
             return self._get_unit(tx, unit_id)

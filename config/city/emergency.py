@@ -146,11 +146,17 @@ class _Demand:
     cell_km2: float
 
 
-def _demand(field: DensityField, roads: RoadNetwork, core_idx: npt.NDArray[np.int64]) -> _Demand:
+def cell_zones(field: DensityField) -> npt.NDArray[np.int64]:
+    """Planning zone of each density raster cell: 0 urban core, 1 urban edge, 2 rural.
+
+    Urban means the central districts (``CORE_DISTRICTS``): cells at least
+    ``CORE_DENSITY`` of the peak density are core; ``EDGE_DENSITY`` or within
+    ``EDGE_SEAT_M`` of the district's seat, edge. Everything else is rural.
+    """
     geo = field.geo
+    codes = [d.adcode for d in geo.districts]
+    core_idx = np.array([i for i, c in enumerate(codes) if c in CORE_DISTRICTS], np.int64)
     x, y = to_xy(field.lon, field.lat)
-    nx, ny = to_xy(roads.node_lon, roads.node_lat)
-    dist, node = cKDTree(np.column_stack([nx, ny])).query(np.column_stack([x, y]))
     w = np.asarray(field.weights["urban"], np.float64)
     rel = w / w.max()
     in_core = np.isin(field.district, core_idx)
@@ -161,6 +167,26 @@ def _demand(field: DensityField, roads: RoadNetwork, core_idx: npt.NDArray[np.in
     zone = np.full(w.size, _RURAL, np.int64)
     zone[in_core & ((rel >= EDGE_DENSITY) | near_seat)] = _EDGE
     zone[in_core & (rel >= CORE_DENSITY)] = _CORE
+    return zone
+
+
+def zone_at(field: DensityField, lon: npt.ArrayLike, lat: npt.ArrayLike
+            ) -> npt.NDArray[np.int64]:
+    """Planning zone (see :func:`cell_zones`) of each point, from its nearest raster cell."""
+    x, y = to_xy(field.lon, field.lat)
+    qx, qy = to_xy(np.atleast_1d(np.asarray(lon, np.float64)),
+                   np.atleast_1d(np.asarray(lat, np.float64)))
+    _, cell = cKDTree(np.column_stack([x, y])).query(np.column_stack([qx, qy]))
+    return np.asarray(cell_zones(field)[cell], np.int64)
+
+
+def _demand(field: DensityField, roads: RoadNetwork) -> _Demand:
+    x, y = to_xy(field.lon, field.lat)
+    nx, ny = to_xy(roads.node_lon, roads.node_lat)
+    dist, node = cKDTree(np.column_stack([nx, ny])).query(np.column_stack([x, y]))
+    w = np.asarray(field.weights["urban"], np.float64)
+    rel = w / w.max()
+    zone = cell_zones(field)
     lons = np.unique(np.round(field.lon, 6))
     step = float(np.min(np.diff(lons))) if lons.size > 1 else 0.01
     sx, sy = to_xy(np.array([0.0, step]), np.array([0.0, step]))
@@ -326,7 +352,7 @@ def build_stations(
     core_idx = np.array([i for i, c in enumerate(codes) if c in CORE_DISTRICTS], np.int64)
     graph = roads.csgraph("time")
     top_speed_ms = float(np.max(roads.free_speed_kmh, initial=1.0)) / 3.6
-    dem = _demand(field, roads, core_idx)
+    dem = _demand(field, roads)
     nx, ny = to_xy(roads.node_lon, roads.node_lat)
     node_xy = np.column_stack([nx, ny])
     node_d = geo.district_index(roads.node_lon, roads.node_lat)

@@ -194,9 +194,7 @@ def test_stations_are_dense_in_the_centre_and_the_fleet_is_bench_sized() -> None
 def test_fire_stations_meet_gb51080_in_the_urban_area() -> None:
     """Built-up cells within 240 s of road travel; first-due districts ≤ 7 / 15 km²."""
     city = load_city(scale=1.0)
-    codes = [d.adcode for d in city.districts]
-    core_idx = np.array([i for i, c in enumerate(codes) if c in CORE_DISTRICTS])
-    dem = em._demand(DensityField.build(city.geo), city.roads, core_idx)
+    dem = em._demand(DensityField.build(city.geo), city.roads)
     fire = np.array([s.road_node for s in city.stations if s.kind == "fire"])
     t, owner = first_due(city.roads.csgraph("time"), fire, dem.node, dem.access_s)
     core, edge = dem.zone == 0, dem.zone == 1

@@ -101,6 +101,36 @@ def test_live_congestion_slows_every_eta(setup, city) -> None:  # type: ignore[n
     assert {c["unit_id"]: c["travel_s"] for c in svc.recommendations(inc)["candidates"]} == free
 
 
+def test_with_a_background_refresher_requests_only_read_the_snapshot(setup, city) -> None:  # type: ignore[no-untyped-def]
+    svc, clock, state = setup
+    inc = _incident(svc)
+    mover = Mover(svc)
+    svc.background_refresh = True  # as Mover.start() sets it
+    mover.step()
+    first = svc.recommendations(inc)
+    free = {c["unit_id"]: c["travel_s"] for c in first["candidates"]}
+    ids = tuple(f"{d.detector_id}-speed" for d in city.detectors)
+    state.write_readings(ReadingBatch(ids, np.full(len(ids), 5.0),
+                                      np.full(len(ids), clock.now_ms(), np.int64)),
+                         city.registry.indices(list(ids)))
+    clock.advance(10_000)
+    graph_matrices = svc.graph.matrices
+    svc.graph.matrices = None  # type: ignore[assignment]  # a request must not rebuild
+    try:
+        again = svc.recommendations(inc)
+    finally:
+        svc.graph.matrices = graph_matrices  # type: ignore[method-assign]
+    assert again["speeds_version"] == first["speeds_version"]
+    assert {c["unit_id"]: c["travel_s"] for c in again["candidates"]} == free
+    mover.step()  # the background step picks up the jam
+    jam = svc.recommendations(inc)
+    assert jam["speeds_version"] > first["speeds_version"]
+    assert all(c["travel_s"] > free[c["unit_id"]] for c in jam["candidates"]
+               if c["unit_id"] in free and free[c["unit_id"]] > 0)
+    clock.advance(60_000)  # the background refresher stalled: the request refreshes itself
+    assert svc.recommendations(inc)["speeds_version"] > jam["speeds_version"]
+
+
 def test_recommendations_carry_coverage_impact(setup) -> None:  # type: ignore[no-untyped-def]
     svc, _, _ = setup
     inc = _incident(svc)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dispatch.model import Requirement
-from dispatch.recommend import UnitInput, outstanding, rank
+from dispatch.recommend import UnitInput, UnitTable, outstanding, rank
 from dispatch.routing import TravelGraph
 from dispatch.speeds import segment_speeds
 
@@ -90,3 +90,24 @@ def test_committed_units_reduce_what_the_plan_still_needs() -> None:
 def test_units_without_a_needed_capability_are_not_candidates(graph: TravelGraph) -> None:
     units = [UnitInput("P", "police_car", "S", ("law_enforcement",), 0)]
     assert rank(units, graph.times_to(1, FREE), (Requirement("ems_bls", 1),)) == []
+
+
+def test_limit_keeps_in_plan_units_beyond_it_and_respects_availability() -> None:
+    units = [UnitInput(f"P{i}", "police_car", "S", ("law_enforcement",), i) for i in range(4)]
+    units.append(UnitInput("H", "hazmat", "S", ("hazmat",), 4))
+    times = np.array([10.0, 20.0, 30.0, 40.0, 50.0])
+    reqs = (Requirement("law_enforcement", 1), Requirement("hazmat", 1))
+    table = UnitTable(units)
+    c = table.rank(times, reqs, limit=2)
+    assert [x.unit_id for x in c] == ["P0", "P1", "H"]  # H is past the limit but in plan
+    assert [x.in_plan for x in c] == [True, False, True]
+    assert [x.unit_id for x in rank(units, times, reqs, limit=2)] == ["P0", "P1", "H"]
+    busy = np.array([False, True, True, True, True])
+    c = table.rank(times, reqs, available=busy, limit=2)
+    assert [x.unit_id for x in c] == ["P1", "P2", "H"] and c[0].in_plan
+
+
+def test_ties_go_to_the_unit_id() -> None:
+    units = [UnitInput(u, "ambulance", "S", ("ems_bls",), 0) for u in ("B", "C", "A")]
+    c = rank(units, np.zeros(1), (Requirement("ems_bls", 1),))
+    assert [x.unit_id for x in c] == ["A", "B", "C"]
