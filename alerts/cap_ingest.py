@@ -25,11 +25,15 @@ from alerts.cap_parse import CapError, cap_to_alert, parse_cap
 from alerts.lifecycle import AlertService
 from alerts.model import ACTIVE, Alert
 from streams.bus.base import Bus
+from streams.codec import encode_dead_letter
+from streams.messages import DeadLetter
+from streams.state import StateStore
+from streams.topics import CAP_IN, DEAD_LETTER
 
 log = logging.getLogger(__name__)
 
 #: topic carrying raw CAP XML from outside senders (e.g. a weather service gateway)
-CAP_IN_TOPIC = "citycc.cap.in"
+CAP_IN_TOPIC = CAP_IN
 
 
 class CapIngest:
@@ -58,10 +62,15 @@ class CapIngest:
         return msg.msg_type, [self.service.import_alert(draft, actor)]
 
 
-def consume(bus: Bus, ingest: CapIngest, stop: threading.Event, group: str = "citycc-cap"
-            ) -> None:
-    """Read :data:`CAP_IN_TOPIC` until ``stop`` is set (bad messages are logged, skipped)."""
+def consume(bus: Bus, ingest: CapIngest, stop: threading.Event, group: str = "citycc-cap",
+            state: StateStore | None = None) -> None:
+    """Read :data:`CAP_IN_TOPIC` until ``stop`` is set.
+
+    A message that is not valid CAP 1.2 goes to the dead-letter topic with its reason
+    (and the shared ``dead_letter.malformed`` counter); the ones beside it go on.
+    """
     consumer = bus.consumer(group, [CAP_IN_TOPIC])
+    producer = bus.producer()
     try:
         while not stop.is_set():
             for rec in consumer.poll(timeout_ms=500):
@@ -69,6 +78,13 @@ def consume(bus: Bus, ingest: CapIngest, stop: threading.Event, group: str = "ci
                     ingest.handle(rec.value, "cap-topic")
                 except CapError as e:
                     log.warning("CAP message on %s rejected: %s", CAP_IN_TOPIC, e.problems)
+                    detail = "; ".join(map(str, e.problems))[:500]
+                    dead = DeadLetter("malformed", f"CAP: {detail}", CAP_IN_TOPIC, rec.value[:2048])
+                    producer.send(DEAD_LETTER, encode_dead_letter(dead))
+                    if state is not None:
+                        state.incr("dead_lettered")
+                        state.incr("dead_letter.malformed")
+            producer.flush()
             consumer.commit()
     finally:
         consumer.close()

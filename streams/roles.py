@@ -16,11 +16,11 @@ from typing import Any
 from config.settings import Settings
 from streams.clock import Clock, ScaledClock, SystemClock
 from streams.runtime import EngineStage, SourceLoop, build_bus, build_state, run_in_thread
-from streams.topics import AVL, DEAD_LETTER, READINGS_TOPICS, SCORES
+from streams.topics import ALERTS, AVL, CAP_IN, DEAD_LETTER, READINGS_TOPICS, SCORES
 
 log = logging.getLogger(__name__)
 
-ALL_TOPICS = (*READINGS_TOPICS, SCORES, DEAD_LETTER, AVL)
+ALL_TOPICS = (*READINGS_TOPICS, SCORES, DEAD_LETTER, AVL, ALERTS, CAP_IN)
 
 
 def _city(settings: Settings) -> Any:
@@ -48,17 +48,32 @@ def _simulator_loop(settings: Settings, city: Any, bus: Any, state: Any,
     return SourceLoop(sim, publisher, clock, settings.tick_s, settings.speed, state, stop)
 
 
-def _engine_stage(settings: Settings, registry: Any, bus: Any, state: Any,
+def _engine_stage(settings: Settings, city: Any, bus: Any, state: Any,
                   clock: Clock) -> EngineStage:
+    """Decode → validate → state → anomaly kernels → alert rules, for one engine worker."""
+    from alerts.factory import build_alert_engine
     from models.engine import Engine
     from streams.validation import Validator
 
+    registry = city.registry
     engine = Engine(registry)
     t0 = time.perf_counter()
     engine.warm()
     log.info("engine kernels warm in %.1fs", time.perf_counter() - t0)
     validator = Validator(registry, int(settings.max_future_s * 1000), clock.now_ms)
-    return EngineStage(registry, state, bus.producer(), engine, validator)
+    producer = bus.producer()
+    alerts = build_alert_engine(settings, city, state, producer, clock)
+    return EngineStage(registry, state, producer, engine, validator, after_scoring=[alerts])
+
+
+def _cap_ingest(bus: Any, stage: EngineStage, state: Any, stop: threading.Event
+                ) -> threading.Thread:
+    """CAP 1.2 messages from the CAP_IN topic become alerts (bad ones are dead-lettered)."""
+    from alerts.cap_ingest import CapIngest, consume
+
+    alerts = stage.after_scoring[0]
+    ingest = CapIngest(alerts.service)  # type: ignore[attr-defined]
+    return run_in_thread(lambda: consume(bus, ingest, stop, state=state), "cap-ingest")
 
 
 def _consumer_loop(bus: Any, group: str, stage: EngineStage) -> Any:
@@ -86,12 +101,13 @@ def run_embedded(settings: Settings, stop: threading.Event) -> None:
     state = build_state(settings)
     bus.create_topics(ALL_TOPICS, settings.partitions)
     clock = ScaledClock(_start_ms(), settings.speed)
-    stage = _engine_stage(settings, city.registry, bus, state, clock)
+    stage = _engine_stage(settings, city, bus, state, clock)
     loop = _consumer_loop(bus, "citycc-engine", stage)
     source = _simulator_loop(settings, city, bus, state, stop, clock)
     web = create_app(settings, state, city, clock, bus=bus)
     server = Server(web, settings.host, settings.port)
-    threads = [run_in_thread(loop.run, "engine"), run_in_thread(source.run, "simulator")]
+    threads = [run_in_thread(loop.run, "engine"), run_in_thread(source.run, "simulator"),
+               _cap_ingest(bus, stage, state, stop)]
     server.start()
     log.info("serving on http://%s:%d", settings.host, server.port)
     try:
@@ -160,14 +176,16 @@ def run_engine(settings: Settings, stop: threading.Event, group: str) -> None:
     bus = build_bus(settings)
     state = build_state(settings)
     bus.create_topics(ALL_TOPICS, settings.partitions)
-    stage = _engine_stage(settings, city.registry, bus, state, SystemClock())
+    stage = _engine_stage(settings, city, bus, state, SystemClock())
     loop = _consumer_loop(bus, group, stage)
     th = run_in_thread(loop.run, "engine")
+    cap = _cap_ingest(bus, stage, state, stop)
     try:
-        _wait(stop, th)
+        _wait(stop, th, cap)
     finally:
         loop.stop()
         th.join(timeout=10)
+        cap.join(timeout=5)
         bus.close()
 
 

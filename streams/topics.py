@@ -12,6 +12,7 @@ SCORES = "citycc.scores"
 ALERTS = "citycc.alerts"
 DEAD_LETTER = "citycc.deadletter"
 AVL = "citycc.avl"  # unit positions (dispatch)
+CAP_IN = "citycc.cap.in"  # raw CAP 1.2 XML from outside senders (e.g. a weather service)
 
 
 def readings_topic(domain: Domain) -> str:
