@@ -243,6 +243,8 @@ def _weights(loss, cst, i, g, par, ipar, wk):
     power = par[G_POWER]
     rk = par[G_RECENT]
     k_n = wk.shape[0]
+    # small integer powers by multiplication: pow() dominated the forecast kernel
+    ipow = int(power) if power == math.floor(power) and 1.0 <= power <= 8.0 else 0
     if ipar[IP_COMBINE] == 1:
         best = -1
         bl = np.inf
@@ -271,7 +273,14 @@ def _weights(loss, cst, i, g, par, ipar, wk):
                     lk *= ratio
             if lk < 1e-100:
                 lk = 1e-100
-            wk[k] = 1.0 / (lk * lk) if power == 2.0 else lk ** (-power)
+            if ipow > 0:
+                inv = 1.0 / lk
+                w = inv
+                for _ in range(ipow - 1):
+                    w *= inv
+                wk[k] = w
+            else:
+                wk[k] = lk ** (-power)
         else:
             wk[k] = 0.0
 
@@ -401,41 +410,15 @@ def _init_sensor(i, t, y, ctype, cst, season, week, ist, fst):
 
 
 @kernel
-def _recent_skill(i, t, y, ctype, cp, cst, season, week, ist, fst):
-    """Fast and slow EW |one-step error| of every member, before the state moves."""
-    m1 = season.shape[1]
-    m2 = week.shape[1]
-    s1 = t % m1
-    s2 = t % m2
-    start = ist[i, I_START]
-    for k in range(ctype.shape[0]):
-        code = ctype[k]
-        if code == NAIVE:
-            f = fst[i, F_YLAST]
-        elif code == SNAIVE_DAY:
-            f = week[i, (t - m1) % m2, WK_Y] if t - m1 >= start else np.nan
-        elif code == SNAIVE_WEEK:
-            f = week[i, s2, WK_Y] if t - m2 >= start else np.nan
-        else:
-            f = cst[i, k, C_LEV] + cp[k, P_PHI] * cst[i, k, C_TR]
-            corr = cp[k, P_AR] * cst[i, k, C_ARE]
-            if code == HW_ADD:
-                f = f + season[i, s1, SD_HW] + corr
-            elif code == DSHW:
-                w = week[i, s2, WK_W]
-                f = f + season[i, s1, SD_DS] + (0.0 if math.isnan(w) else w) + corr
-            elif code == HW_MUL:
-                f = f * season[i, s1, SD_MU] + corr if fst[i, F_MINY] > 0.0 else np.nan
-        if math.isnan(f):
-            continue
-        e = abs(y - f)
-        slow = cst[i, k, C_SLOW]
-        if slow <= 0.0:
-            cst[i, k, C_FAST] = e
-            cst[i, k, C_SLOW] = e if e > 0.0 else 1e-12
-        else:
-            cst[i, k, C_FAST] = 0.7 * cst[i, k, C_FAST] + 0.3 * e
-            cst[i, k, C_SLOW] = 0.98 * slow + 0.02 * e
+def _skill(cst, i, k, e):
+    """Fast (EW 0.7) and slow (EW 0.98) mean |one-step error| of member ``k``."""
+    slow = cst[i, k, C_SLOW]
+    if slow <= 0.0:
+        cst[i, k, C_FAST] = e
+        cst[i, k, C_SLOW] = e if e > 0.0 else 1e-12
+    else:
+        cst[i, k, C_FAST] = 0.7 * cst[i, k, C_FAST] + 0.3 * e
+        cst[i, k, C_SLOW] = 0.98 * slow + 0.02 * e
 
 
 @kernel
@@ -452,11 +435,19 @@ def _update_candidates(i, t, y, ctype, cp, cst, season, week, ist, fst, par, ipa
     cyc_w = age // m2
     s1 = t % m1
     s2 = t % m2
-    if finite:
-        _recent_skill(i, t, y, ctype, cp, cst, season, week, ist, fst)
+    start = ist[i, I_START]
     for k in range(ctype.shape[0]):
         code = ctype[k]
         if code == NAIVE or code == SNAIVE_DAY or code == SNAIVE_WEEK:
+            if finite:
+                if code == NAIVE:
+                    f = fst[i, F_YLAST]
+                elif code == SNAIVE_DAY:
+                    f = week[i, (t - m1) % m2, WK_Y] if t - m1 >= start else np.nan
+                else:
+                    f = week[i, s2, WK_Y] if t - m2 >= start else np.nan
+                if not math.isnan(f):
+                    _skill(cst, i, k, abs(y - f))
             continue
         alpha = cp[k, P_ALPHA]
         beta = cp[k, P_BETA]
@@ -511,6 +502,7 @@ def _update_candidates(i, t, y, ctype, cp, cst, season, week, ist, fst, par, ipa
         else:
             base = pl
         eb = y - base
+        _skill(cst, i, k, abs(eb - cp[k, P_AR] * cst[i, k, C_ARE]))
         # robust scale and Huber clip (Gelper, Fried & Croux 2010)
         ne = cst[i, k, C_NE]
         sc = cst[i, k, C_SC]
