@@ -35,7 +35,7 @@ def _stop(proc: subprocess.Popen[bytes], log: Path) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-        pytest.fail(f"{proc.args} ignored SIGTERM:\n{log.read_text()[-2000:]}")
+        pytest.fail(f"{proc.args!r} ignored SIGTERM:\n{log.read_text()[-2000:]}")
     text = log.read_text()
     assert proc.returncode == 0, text[-3000:]
     assert "Traceback" not in text, text[-3000:]
