@@ -71,6 +71,11 @@ CODE_LABELS: dict[str, list[str]] = {
 }
 
 
+DISTRICT_LINE: RGBA = [120, 170, 230, 200]
+#: road line width in pixels by traffic code: heavy and severe congestion drawn wider
+ROAD_WIDTHS = [1.5, 1.5, 1.5, 1.5, 3.0, 3.0]
+
+
 def code_names() -> dict[str, list[dict[str, str]]]:
     """Names of the codes that come from ``models.indices`` tables (both languages)."""
     na = {"zh-CN": "无数据", "en": "No data"}
@@ -97,6 +102,14 @@ class MapRows:
 
 def _round(path: Sequence[Sequence[float]], nd: int = 5) -> list[list[float]]:
     return [[round(float(x), nd), round(float(y), nd)] for x, y in path]
+
+
+def _ring(ring: Sequence[Sequence[float]], nd: int = 5) -> list[list[float]]:
+    """A polygon ring as a closed path (first point repeated at the end when missing)."""
+    path = _round(ring, nd)
+    if path and path[0] != path[-1]:
+        path.append(path[0])
+    return path
 
 
 def _points(rows: Sequence[Row], keep: Sequence[str]) -> list[Row]:
@@ -136,30 +149,25 @@ def layers(rows: MapRows) -> list[pdk.Layer]:
                   data=[{"cell": r["cell"], "district": r["district"],
                          "polygon": _round(r["polygon"])} for r in rows.cells],
                   get_polygon="polygon", get_fill_color=PALETTES["cells"][0]),
-        pdk.Layer("PolygonLayer", id="districts", pickable=False, stroked=True, filled=False,
-                  data=[{"adcode": r["adcode"], "polygon": _round(r["polygon"], 4)}
+        # outlines, roads and stations are CodedLayers (assets/wall/coded_layer.js): plain
+        # triangles instead of one GPU instance per object, which a software GL pays dearly for
+        pdk.Layer("CodedLayer", id="districts", pickable=False, mode="lines",
+                  data=[{"adcode": r["adcode"], "path": _ring(r["polygon"], 4)}
                         for r in rows.outlines],
-                  get_polygon="polygon", get_line_color=[120, 170, 230, 200],
-                  line_width_min_pixels=1.2),
-        pdk.Layer("PathLayer", id="roads", pickable=True, width_units="pixels",
+                  palette=[DISTRICT_LINE], pixel_sizes=[1.2]),
+        pdk.Layer("CodedLayer", id="roads", pickable=True, mode="lines",
                   data=[{"segment": r["segment"], "name": r["name"], "road_class":
                          r["road_class"], "path": _round(r["path"])} for r in rows.roads],
-                  get_path="path", get_color=PALETTES["roads"][0], get_width=1.5,
-                  width_min_pixels=1, cap_rounded=True),
-        pdk.Layer("ScatterplotLayer", id="water", pickable=True,
+                  palette=PALETTES["roads"], pixel_sizes=ROAD_WIDTHS),
+        pdk.Layer("CodedLayer", id="water", pickable=True, mode="points",
                   data=_points(rows.water, ("id", "zone", "district")),
-                  get_position="p", get_fill_color=PALETTES["water"][0], get_radius=250,
-                  radius_min_pixels=2.5, radius_max_pixels=9),
-        pdk.Layer("ScatterplotLayer", id="air", pickable=True,
+                  palette=PALETTES["water"], pixel_sizes=[2.5]),
+        pdk.Layer("CodedLayer", id="air", pickable=True, mode="points",
                   data=_points(rows.air, ("id", "name_zh", "name_en", "district")),
-                  get_position="p", get_fill_color=PALETTES["air"][0], get_radius=600,
-                  radius_min_pixels=5, radius_max_pixels=16, stroked=True,
-                  get_line_color=[10, 18, 32, 255], line_width_min_pixels=1),
-        pdk.Layer("ScatterplotLayer", id="hazard", pickable=True,
+                  palette=PALETTES["air"], pixel_sizes=[5.5], stroke=[10, 18, 32, 255]),
+        pdk.Layer("CodedLayer", id="hazard", pickable=True, mode="points",
                   data=_points(rows.hazard, ("id", "name_zh", "name_en", "district", "grade")),
-                  get_position="p", get_fill_color=PALETTES["hazard"][0], get_radius=500,
-                  radius_min_pixels=4, radius_max_pixels=14, stroked=True,
-                  get_line_color=[255, 255, 255, 200], line_width_min_pixels=1),
+                  palette=PALETTES["hazard"], pixel_sizes=[4.5], stroke=[255, 255, 255, 200]),
         pdk.Layer("ScatterplotLayer", id="units", pickable=True, data=[],
                   get_position="p", get_fill_color=PALETTES["unit_groups"][0], get_radius=300,
                   radius_min_pixels=2.5, radius_max_pixels=8),

@@ -116,14 +116,13 @@
     return S.order.map(function (id) {
       var l = S.base[id];
       var vis = S.visible[id] === undefined ? true : S.visible[id];
-      if (id === "cells" || id === "air" || id === "water" || id === "hazard") {
+      if (id === "cells") {
         return l.clone({ visible: vis, getFillColor: codedColor(id),
                          updateTriggers: { getFillColor: S.ver[id] } });
       }
-      if (id === "roads") {
-        return l.clone({ visible: vis, getColor: codedColor(id),
-                         getWidth: function (_d, info) { return S.codes.roads[info.index] >= 4 ? 3 : 1.5; },
-                         updateTriggers: { getColor: S.ver.roads, getWidth: S.ver.roads } });
+      if (id === "roads" || id === "air" || id === "water" || id === "hazard") {
+        // CodedLayer: colours (and road widths) come from the code array, mutated in place
+        return l.clone({ visible: vis, codes: S.codes[id], updateTriggers: { getCode: S.ver[id] } });
       }
       if (id === "units") {
         var groups = { fire: 0, ems: 1, police: 2 };
@@ -149,7 +148,6 @@
           fontSettings: S.fontSettings, fontFamily: S.fontFamily,
           getText: function (d) { return d[key]; }, updateTriggers: { getText: key } });
       }
-      if (id === "districts") { return l.clone({ visible: vis }); }
       return vis === l.props.visible ? l : l.clone({ visible: vis });
     });
   }
