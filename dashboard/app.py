@@ -34,6 +34,8 @@ from streams.state import StateStore
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+#: the page menu of the app shell: (catalog key under nav., path)
+NAV_PAGES = (("wall", "/"), ("dispatch", "/dispatch"), ("alerts", "/alerts"), ("status", "/status"))
 
 
 def create_app(settings: Settings, state: StateStore, city: Any, clock: Clock,
@@ -69,7 +71,11 @@ def create_app(settings: Settings, state: StateStore, city: Any, clock: Clock,
 
     dash_app.layout = html.Div(className="shell", children=[
         dcc.Store(id=ids.LANG_STORE, storage_type="local", data=settings.language),
-        html.Button(id=ids.LANG_BUTTON, n_clicks=0, className="lang-button"),
+        html.Div(className="shell-controls", children=[
+            html.Details(className="nav-menu", children=[
+                html.Summary("☰", title=t("nav.menu")), html.Nav(id=ids.NAV)]),
+            html.Button(id=ids.LANG_BUTTON, n_clicks=0, className="lang-button"),
+        ]),
         dash.page_container,
     ])
 
@@ -82,9 +88,15 @@ def create_app(settings: Settings, state: StateStore, city: Any, clock: Clock,
     def switch_language(_n: int, lang: str) -> str:
         return "en" if lang != "en" else "zh-CN"
 
-    @dash_app.callback(Output(ids.LANG_BUTTON, "children"), Input(ids.LANG_STORE, "data"))
-    def language_label(lang: str) -> str:
-        return t("lang.switch", lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+    @dash_app.callback(
+        Output(ids.LANG_BUTTON, "children"), Output(ids.NAV, "children"),
+        Input(ids.LANG_STORE, "data"),
+    )
+    def shell_texts(lang: str) -> tuple[str, list[Any]]:
+        lang = lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+        links = [dcc.Link(t(f"nav.{name}", lang), href=path, className="nav-link")
+                 for name, path in NAV_PAGES]
+        return t("lang.switch", lang), links
 
     return ctx
 

@@ -25,9 +25,10 @@ def _get(url: str) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def embedded() -> Iterator[str]:
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "CITYCC_SCALE": "0.1", "CITYCC_PORT": str(port),
+           "CITYCC_DATA_DIR": str(tmp_path_factory.mktemp("embedded")),
            "NUMBA_CACHE_DIR": str(REPO / ".numba_cache")}
     proc = subprocess.Popen([sys.executable, "run.py"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -53,12 +54,14 @@ def _health(base: str) -> dict:
 
 
 def test_healthz_counters_grow(embedded: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     first = _health(embedded)
     while time.monotonic() < deadline:
         time.sleep(1.5)
         now = _health(embedded)
-        if now["counters"]["scored"] > first["counters"]["scored"] > 0:
+        if first["counters"]["scored"] == 0:
+            first = now  # nothing scored yet: measure growth from the first scored batch
+        elif now["counters"]["scored"] > first["counters"]["scored"]:
             break
     assert now["status"] == "ok", now
     assert now["counters"]["readings_in"] > first["counters"]["readings_in"]
@@ -87,4 +90,26 @@ def test_status_page_in_browser_is_local_and_clean(embedded: str, browser_page) 
     page.wait_for_function("document.querySelector('h1').innerText.includes('City Operations')")
     browser_page.screenshot("status-en")
     assert browser_page.external_requests() == []
+    assert browser_page.console_errors == []
+
+
+@pytest.mark.parametrize("path", ["/", "/dispatch", "/alerts", "/status"])
+def test_every_page_is_local_and_clean(embedded: str, browser_page, path: str) -> None:
+    page = browser_page.page
+    page.goto(embedded + path)
+    page.wait_for_load_state("networkidle", timeout=30_000)
+    page.wait_for_timeout(1500)  # a few pushes / interval ticks
+    browser_page.screenshot("page" + (path.replace("/", "-") if path != "/" else "-wall"))
+    assert browser_page.external_requests() == []
+    assert browser_page.console_errors == []
+
+
+def test_page_menu_links_every_page(embedded: str, browser_page) -> None:
+    page = browser_page.page
+    page.goto(embedded + "/status")
+    page.click(".nav-menu summary")
+    hrefs = page.eval_on_selector_all(".nav-menu .nav-link", "els => els.map(e => e.pathname)")
+    assert hrefs == ["/", "/dispatch", "/alerts", "/status"]
+    page.click(".nav-menu .nav-link[href='/dispatch']")
+    page.wait_for_url("**/dispatch")
     assert browser_page.console_errors == []
