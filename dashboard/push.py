@@ -12,11 +12,17 @@ before and emits only what changed:
 - KPIs: only the keys whose value changed; ticker: the whole (short) list when it changed;
 - charts: the new points of each KPI series.
 
-Throttling is leading-edge: a new batch in the store is sent at once unless the previous
-message went out less than ``1 / push_hz`` ago (then it waits for the rest of the period),
-so a 1 Hz source is shown with no added delay while no panel exceeds ``push_hz``. With
-nothing new a heartbeat (ages only) still goes out every second, which is how the page
-tells "no data" from "no connection".
+Event-driven, throttled at the leading edge: in the embedded process the engine stage calls
+:meth:`PushLoop.notify` right after it wrote a batch to the state store, which wakes the
+loop at once; separate web processes poll the store's cheap ``newest_ts`` every
+``poll_s`` (20 ms). New readings are sent at once unless the previous *data* message went
+out less than ``1 / push_hz`` ago (then they wait for the rest of the period), so no panel
+exceeds ``push_hz``. Messages that carry no new readings never take a data slot: document
+changes (alerts, units, incidents, forecast bands) ride along with the next data message
+and go out on their own only when no reading arrived (throttled separately), and with
+nothing new at all a heartbeat (ages only) still goes out every second, which is how the
+page tells "no data" from "no connection". Each message says when the newest batch in it
+was published (``pub``, producer time, when known) and sampled (``newest``).
 
 Each process emits to its own clients only (``ignore_queue=True``) from the shared state
 store: with several web processes behind a balancer and a Redis state, every client gets
@@ -177,7 +183,11 @@ class PushLoop:
         self._docs: dict[str, list[dict[str, Any]]] = {"alerts": [], "units": [],
                                                         "incidents": []}
         self._docs_at = -math.inf
+        self._pub_ms: int | None = None
+        self._bands_pending = False
+        self._docs_dirty = False
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -191,6 +201,7 @@ class PushLoop:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
 
@@ -198,22 +209,53 @@ class PushLoop:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def notify(self, published_ms: int | None = None) -> None:
+        """New data is in the store (called by the engine stage, any thread): wake the loop.
+
+        ``published_ms`` is the producer time of the batch just written; the next message
+        carries the newest one as ``pub`` so the page can measure publish → visible.
+        """
+        if published_ms is not None:
+            with self._lock:
+                self._pub_ms = max(published_ms, self._pub_ms or published_ms)
+        self._wake.set()
+
     def run(self) -> None:
-        last_fp: Any = None
-        last_send = -math.inf
-        while not self._stop.wait(self.poll_s):
+        last_fp: Any = self._fingerprint()
+        last_data = last_docs = last_any = -math.inf
+        wait_s = 0.0
+        while not self._stop.is_set():
+            self._wake.wait(wait_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            wait_s = self.poll_s
             now = time.monotonic()
-            if now - last_send < self.period_s:
-                continue
             fp = self._fingerprint()
             docs_due = now - self._docs_at >= DOCS_EVERY_S
-            if fp == last_fp and not docs_due and now - last_send < HEARTBEAT_S:
+            if fp != last_fp:  # new readings: send now unless this period already had data
+                if now - last_data < self.period_s:
+                    wait_s = self.period_s - (now - last_data)
+                    continue
+                kind = "data"
+            elif (self._read_docs() if docs_due else False) or self._docs_dirty:
+                if now - last_docs < self.period_s:
+                    continue
+                kind = "docs"
+            elif now - last_any >= HEARTBEAT_S:
+                kind = "heartbeat"
+            else:
                 continue
             try:
-                self.tick(read_docs=docs_due)
+                self.tick(read_docs=docs_due and kind == "data")
             except Exception:  # noqa: BLE001 - keep pushing after a bad tick; logged
                 log.exception("wall push tick failed")
-            last_fp, last_send = fp, time.monotonic()
+            sent = time.monotonic()
+            last_fp, last_any = fp, sent
+            if kind == "data":
+                last_data = last_docs = sent
+            elif kind == "docs":
+                last_docs = sent
 
     # ------------------------------------------------------------------ one step
     def _fingerprint(self) -> tuple[Any, Any]:
@@ -235,12 +277,16 @@ class PushLoop:
             if band is not None:
                 bands[name] = band
         changed = docs != self._docs or bands != self._bands
+        self._bands_pending = self._bands_pending or bands != self._bands
+        self._docs_dirty = self._docs_dirty or changed
         self._docs, self._bands = docs, bands
         return changed
 
     def tick(self, read_docs: bool = True) -> dict[str, Any]:
         """Compute a frame, emit its diff to the rooms, return the payload sent."""
-        bands_changed = self._read_docs() if read_docs else False
+        if read_docs:
+            self._read_docs()
+        bands_changed, self._bands_pending, self._docs_dirty = self._bands_pending, False, False
         now = self.clock.now_ms()
         frame = self.model.frame(self.state.latest_all(), now, self._docs["alerts"],
                                  self._docs["units"], self._docs["incidents"])
@@ -270,7 +316,7 @@ class PushLoop:
     def _diff(self, prev: WallFrame | None, frame: WallFrame,
               new_points: list[tuple[int, dict[str, Any]]], bands: bool) -> dict[str, Any]:
         out: dict[str, Any] = {"seq": self.seq, "t": frame.now_ms,
-                               "newest": frame.newest_ms,
+                               "newest": frame.newest_ms, "pub": self._pub_ms,
                                "ages": {k: _clean(v) for k, v in frame.ages_s.items()}}
         layers = {}
         for name, codes in frame.codes.items():

@@ -95,6 +95,7 @@ def _wait(stop: threading.Event, *threads: threading.Thread) -> None:
 def run_embedded(settings: Settings, stop: threading.Event) -> None:
     """Everything in one process: simulator → bus → engine → state → web."""
     from dashboard.app import Server, create_app
+    from dashboard.pages.wall import push_loop
 
     city = _city(settings)
     bus = build_bus(settings)
@@ -105,6 +106,9 @@ def run_embedded(settings: Settings, stop: threading.Event) -> None:
     loop = _consumer_loop(bus, "citycc-engine", stage)
     source = _simulator_loop(settings, city, bus, state, stop, clock)
     web = create_app(settings, state, city, clock, bus=bus)
+    wall = push_loop(web)
+    if wall is not None:  # the wall pushes as soon as a batch is written, no polling
+        stage.on_written = wall.notify
     server = Server(web, settings.host, settings.port)
     threads = [run_in_thread(loop.run, "engine"), run_in_thread(source.run, "simulator"),
                _cap_ingest(bus, stage, state, stop)]

@@ -91,6 +91,11 @@ class Scorer(Protocol):
     def process(self, batch: ReadingBatch, idx: np.ndarray) -> ScoreBatch: ...
 
 
+#: Called with the newest producer (publish) time, epoch ms, of a batch whose readings and
+#: scores are now in the state store: lets an in-process reader (the wall's push loop) wake
+#: at once instead of polling.
+OnWritten = Callable[[int], None]
+
 #: Later steps of the engine worker (alert rules, forecasts): they see every scored batch,
 #: write their own outputs (state, topics) and are flushed with the stage.
 AfterScoring = Callable[[ReadingBatch, np.ndarray, ScoreBatch], None]
@@ -111,6 +116,7 @@ class EngineStage:
         scorer: Scorer,
         validator: Validator,
         after_scoring: Sequence[AfterScoring] = (),
+        on_written: OnWritten | None = None,
     ) -> None:
         self.registry = registry
         self.state = state
@@ -118,6 +124,7 @@ class EngineStage:
         self.scorer = scorer
         self.validator = validator
         self.after_scoring = tuple(after_scoring)
+        self.on_written = on_written
         self.counts: Counter[str] = Counter()
 
     def process(self, records: list[Record]) -> StageCounts:
@@ -143,6 +150,8 @@ class EngineStage:
         self.state.write_readings(batch, idx)
         scores = self.scorer.process(batch, idx)
         self.state.write_scores(scores)
+        if self.on_written is not None:
+            self.on_written(max(rec.timestamp_ms for rec in records))
         self.producer.send(SCORES, encode_scores(scores))
         for step in self.after_scoring:
             step(batch, idx, scores)

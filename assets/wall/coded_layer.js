@@ -3,8 +3,8 @@
  * Why not ScatterplotLayer / PathLayer / LineLayer: those draw one GPU *instance* per object or
  * per path segment, and a software GL (SwiftShader, what a headless wall PC without a GPU runs)
  * pays a fixed cost per instance — about 20-40 µs, so 12 000 road segments took ~0.9 s per frame.
- * Here every object is expanded once, on the CPU, into its own triangles (6 vertices per line
- * segment, 6 per point), so a frame is a single ordinary draw call. Sizes stay in screen pixels
+ * Here every object is expanded once, on the CPU, into its own indexed quad (4 vertices per line
+ * segment or point), so a layer is a single ordinary draw call. Sizes stay in screen pixels
  * (the extrusion is done in the vertex shader), so pan/zoom look like the stock layers.
  *
  * Updates are colour-only: the page mutates `codes` (one Uint8Array entry per object) in place
@@ -23,18 +23,22 @@
   var deck = window.deck;
 
   var VS = "#version 300 es\n#define SHADER_NAME coded-layer-vs\n" +
-    "in vec3 positions;\nin vec3 positions64Low;\nin vec3 others;\nin vec2 corners;\n" +
+    "in vec2 commonHi;\nin vec2 commonLo;\nin vec2 dirs;\nin vec2 corners;\n" +
     "in vec4 colors;\nin float sizes;\nin vec3 pickingColors;\n" +
     "out vec4 vColor;\nout vec2 vUv;\n" +
     "void main(void) {\n" +
-    "  geometry.worldPosition = positions;\n" +
     "  geometry.pickingColor = pickingColors;\n" +
-    "  vec4 p = project_position_to_clipspace(positions, positions64Low, vec3(0.), geometry.position);\n" +
+    // Web Mercator "common" coordinates computed once on the CPU (float64 split in two
+    // float32): no log/tan per vertex; relative to the view's origin in deck's offset mode
+    "  vec2 cpos = (commonHi - project.commonOrigin.xy) + commonLo;\n" +
+    "  geometry.position = vec4(cpos, 0.0, 1.0);\n" +
+    "  vec4 p = project_common_position_to_clipspace(geometry.position);\n" +
     "#ifdef CODED_POINTS\n" +
     "  vec2 offset = corners * sizes;\n" +
     "#else\n" +
-    "  vec4 q = project_position_to_clipspace(others, vec3(0.), vec3(0.));\n" +
-    "  vec2 d = (q.xy / q.w - p.xy / p.w) * project.viewportSize * corners.y;\n" +
+    // the segment's direction in common (Web Mercator) space, precomputed: one projection
+    // per vertex instead of two
+    "  vec2 d = (project.viewProjectionMatrix * vec4(dirs, 0.0, 0.0)).xy * project.viewportSize;\n" +
     "  d = length(d) > 0.0 ? normalize(d) : vec2(1.0, 0.0);\n" +
     "  vec2 offset = vec2(-d.y, d.x) * corners.x * sizes * 0.5;\n" +
     "#endif\n" +
@@ -59,39 +63,49 @@
     "  DECKGL_FILTER_COLOR(fragColor, geometry);\n" +
     "}\n";
 
-  // the two triangles of a quad, as (side, end) corners: side ±1, end +1 at the start, -1 at the end
-  var LINE_CORNERS = [[-1, 1], [1, 1], [-1, -1], [1, 1], [1, -1], [-1, -1]];
-  var POINT_CORNERS = [[-1, -1], [1, -1], [-1, 1], [1, -1], [1, 1], [-1, 1]];
+  // the four corners of a quad (side ±1, end ±1) and its two triangles (as indices)
+  var CORNERS = [[-1, -1], [1, -1], [-1, 1], [1, 1]];
+  var QUAD = [0, 1, 2, 1, 3, 2];
+  var DEG = Math.PI / 180;
   var ModelClass = null;
 
+  var WORLD = 512 / (2 * Math.PI);  // deck's common space: the world is 512 units wide
+  function mercY(lat) { return Math.log(Math.tan(Math.PI / 4 + lat * DEG / 2)); }
+
   function geometry(rows, mode) {
-    // vertex arrays for all rows (+ which row each vertex belongs to)
-    var n = 0, r, k;
-    if (mode === "points") { n = rows.length * 6; } else {
-      for (r = 0; r < rows.length; r++) { n += Math.max(0, rows[r].path.length - 1) * 6; }
+    // 4 vertices per quad (a point, or one segment of a path) + 6 indices; which row each
+    // vertex belongs to; for lines the segment's unit direction in Web Mercator space
+    var q = 0, r, k;
+    if (mode === "points") { q = rows.length; } else {
+      for (r = 0; r < rows.length; r++) { q += Math.max(0, rows[r].path.length - 1); }
     }
-    var pos = new Float64Array(n * 3), oth = new Float64Array(n * 3), cor = new Float32Array(n * 2);
-    var obj = new Uint32Array(n), v = 0;
-    function put(a, b, c, row) {
-      pos[v * 3] = a[0]; pos[v * 3 + 1] = a[1];
-      oth[v * 3] = b[0]; oth[v * 3 + 1] = b[1];
-      cor[v * 2] = c[0]; cor[v * 2 + 1] = c[1];
-      obj[v] = row; v++;
+    var n = q * 4;
+    var hi = new Float32Array(n * 2), lo = new Float32Array(n * 2), dir = new Float32Array(n * 2), cor = new Float32Array(n * 2);
+    var obj = new Uint32Array(n), idx = new Uint32Array(q * 6), v = 0, i = 0;
+    function quad(a, b, row) {
+      var dx = 0, dy = 0;
+      if (b) {
+        dx = (b[0] - a[0]) * DEG; dy = mercY(b[1]) - mercY(a[1]);
+        var len = Math.sqrt(dx * dx + dy * dy) || 1;
+        dx /= len; dy /= len;
+      }
+      for (k = 0; k < 6; k++) { idx[i++] = v + QUAD[k]; }
+      for (k = 0; k < 4; k++) {
+        var end = b && CORNERS[k][1] > 0 ? b : a;
+        var x = WORLD * (end[0] * DEG + Math.PI), y = WORLD * (Math.PI + mercY(end[1]));
+        hi[v * 2] = x; hi[v * 2 + 1] = y;
+        lo[v * 2] = x - hi[v * 2]; lo[v * 2 + 1] = y - hi[v * 2 + 1];
+        dir[v * 2] = dx; dir[v * 2 + 1] = dy;
+        cor[v * 2] = CORNERS[k][0]; cor[v * 2 + 1] = CORNERS[k][1];
+        obj[v] = row; v++;
+      }
     }
     for (r = 0; r < rows.length; r++) {
-      if (mode === "points") {
-        for (k = 0; k < 6; k++) { put(rows[r].p, rows[r].p, POINT_CORNERS[k], r); }
-        continue;
-      }
+      if (mode === "points") { quad(rows[r].p, null, r); continue; }
       var path = rows[r].path;
-      for (var s = 0; s + 1 < path.length; s++) {
-        for (k = 0; k < 6; k++) {
-          var c = LINE_CORNERS[k], start = c[1] > 0;
-          put(start ? path[s] : path[s + 1], start ? path[s + 1] : path[s], c, r);
-        }
-      }
+      for (var s = 0; s + 1 < path.length; s++) { quad(path[s], path[s + 1], r); }
     }
-    return { n: n, positions: pos, others: oth, corners: cor, object: obj };
+    return { n: n, indices: idx, commonHi: hi, commonLo: lo, dirs: dir, corners: cor, object: obj };
   }
 
   class CodedLayer extends deck.Layer {
@@ -112,8 +126,9 @@
         return function (attribute) { attribute.value.set(self.state.geom[name]); };
       }
       am.add({
-        positions: { size: 3, type: "float64", fp64: this.use64bitPositions(), update: copy("positions") },
-        others: { size: 3, update: copy("others") },
+        commonHi: { size: 2, update: copy("commonHi") },
+        commonLo: { size: 2, update: copy("commonLo") },
+        dirs: { size: 2, update: copy("dirs") },
         corners: { size: 2, update: copy("corners") },
         colors: { size: 4, type: "unorm8", accessor: "getCode", update: this.fillColors.bind(this) },
         sizes: { size: 1, accessor: "getCode", update: this.fillSizes.bind(this) },
@@ -122,13 +137,15 @@
     }
     updateState(params) {
       var props = params.props, old = params.oldProps, flags = params.changeFlags;
+      var rebuilt = false;
       if (flags.dataChanged || props.mode !== old.mode) {
         var geom = geometry(props.data || [], props.mode);
         this.setState({ geom: geom, numInstances: geom.n });
         this.getAttributeManager().invalidateAll();
+        rebuilt = true;
       }
       super.updateState(params);
-      if (!this.state.model || flags.extensionsChanged || props.mode !== old.mode ||
+      if (!this.state.model || rebuilt || flags.extensionsChanged || props.mode !== old.mode ||
           String(props.stroke) !== String(old.stroke)) {
         if (this.state.model) { this.state.model.destroy(); }
         this.state.model = this.makeModel();
@@ -142,9 +159,16 @@
         ModelClass = probe.constructor;
         probe.destroy();
       }
+      var geom = this.state.geom;
+      if (this.state.indexBuffer) { this.state.indexBuffer.destroy(); }
+      // indexed quads: each corner's vertex shader runs once, not once per triangle
+      this.state.indexBuffer = this.context.device.createBuffer({
+        usage: 0x0010, indexType: "uint32", data: geom.indices.length ? geom.indices : new Uint32Array(6)
+      });
       return new ModelClass(this.context.device, Object.assign(this.getShaders(), {
         id: this.props.id, bufferLayout: this.getAttributeManager().getBufferLayouts(),
-        topology: "triangle-list", isInstanced: false, vertexCount: this.state.geom.n
+        topology: "triangle-list", isInstanced: false, indexBuffer: this.state.indexBuffer,
+        vertexCount: geom.indices.length
       }));
     }
     fillColors(attribute) {
@@ -171,9 +195,12 @@
       }
     }
     draw() {
-      var model = this.state.model;
-      model.setVertexCount(this.state.geom.n);
-      if (this.state.geom.n) { model.draw(this.context.renderPass); }
+      if (this.state.geom.n) { this.state.model.draw(this.context.renderPass); }
+    }
+    finalizeState(context) {
+      super.finalizeState(context);
+      if (this.state.model) { this.state.model.destroy(); }
+      if (this.state.indexBuffer) { this.state.indexBuffer.destroy(); }
     }
   }
   CodedLayer.layerName = "CodedLayer";

@@ -16,7 +16,9 @@
   "use strict";
   if (window.citycc_wall) { return; }
   var W = window.citycc_wall = {
-    stats: { latency: [], applied: 0, messages: 0, full: 0, lastSeq: 0 },
+    // latency: sample time of the newest reading → visible; latencyPub: its batch's publish
+    // (producer) time → visible, when the server knows it (embedded process)
+    stats: { latency: [], latencyPub: [], applied: 0, messages: 0, full: 0, lastSeq: 0 },
     deck: null, socket: null, cfg: null
   };
   var S = null;            // live state of the current page (reset on each boot)
@@ -87,13 +89,27 @@
     S.ver.units = 0; S.ver.incidents = 0; S.ver.text = 0;
     W.cfg.toggles.forEach(function (id) { S.visible[id] = true; });
     W.state = S; W.buildLayers = buildLayers;
-    W.deck = new deck.Deck({
-      parent: el, initialViewState: props.initialViewState, views: props.views,
-      controller: true, layers: buildLayers(), getTooltip: tooltip, onClick: onClick,
+    // two canvases: the static geometry (land, district outlines) below, drawn only when the
+    // view changes; the coded layers above, redrawn on every update. A software GL
+    // (SwiftShader) pays per pixel and per vertex, so not redrawing the static part halves
+    // the cost of an update frame.
+    var common = {
+      parent: el, views: props.views,
       // no MSAA: on a software GL (SwiftShader) 4x multisampling quadruples the fill cost
-      deviceProps: { webgl: { antialias: false } },
+      deviceProps: { webgl: { antialias: false } }
+    };
+    if (W.base) { W.base.finalize(); }
+    W.base = new deck.Deck(Object.assign({}, common, {
+      viewState: props.initialViewState, controller: false, layers: [],
+      style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
+    }));
+    W.deck = new deck.Deck(Object.assign({}, common, {
+      initialViewState: props.initialViewState, controller: true, layers: [],
+      getTooltip: tooltip, onClick: onClick,
+      onViewStateChange: function (p) { W.base.setProps({ viewState: p.viewState }); return p.viewState; },
       style: { position: "absolute", left: 0, top: 0 }
-    });
+    }));
+    setLayers();
     setupToggles(); legend(); translate(); connect();
     new MutationObserver(function () {
       if (S && S.lang !== lang()) { S.lang = lang(); onLanguage(); }
@@ -104,6 +120,17 @@
   }
 
   // ------------------------------------------------------------------ layers
+  var STATIC_LAYERS = { land: true, districts: true };
+  function setLayers() {
+    var all = buildLayers();
+    var below = all.filter(function (l) { return STATIC_LAYERS[l.id]; });
+    var above = all.filter(function (l) { return !STATIC_LAYERS[l.id]; });
+    // the static deck gets new props only when a toggle changed them (same layer objects
+    // otherwise), so it does not redraw on data updates
+    var key = below.map(function (l) { return l.id + ":" + l.props.visible; }).join(",");
+    if (key !== S.baseKey) { S.baseKey = key; W.base.setProps({ layers: below }); }
+    W.deck.setProps({ layers: above });
+  }
   function codedColor(id) {
     var pal = W.cfg.palettes[id];
     return function (_d, info) {
@@ -162,7 +189,14 @@
                                   reconnectionDelayMax: 3000 });
     socket.on("connect", function () { socket.emit("wall:join", { role: "wall" }); });
     socket.on("wall:full", function (msg) { if (S) { W.stats.full++; apply(msg, true); } });
-    socket.on("wall:update", function (msg) { if (S) { apply(msg, false); } });
+    socket.on("wall:update", function (msg) {
+      if (!S) { return; }
+      var t0 = performance.now();
+      apply(msg, false);
+      var a = W.stats.applyMs = W.stats.applyMs || [];
+      a.push(performance.now() - t0);
+      if (a.length > 600) { a.shift(); }
+    });
   }
 
   function applyCodes(id, d) {
@@ -214,7 +248,7 @@
     if (msg.bands) { S.bands = msg.bands; S.dirty.charts = true; }
     var fresh = msg.newest != null && (S.newest == null || msg.newest > S.newest);
     if (fresh) {
-      S.newest = msg.newest; S.pendingLatency = msg.newest;
+      S.newest = msg.newest; S.pendingLatency = msg.newest; S.pendingPub = msg.pub;
       // split of the latency: reading → server frame (pipeline + push loop) and arrival
       W.stats.server = W.stats.server || []; W.stats.arrival = W.stats.arrival || [];
       W.stats.server.push(msg.t - msg.newest); W.stats.arrival.push(Date.now() - msg.newest);
@@ -244,23 +278,33 @@
 
   function render() {
     S.raf = 0;
+    var t0 = performance.now();
     if (Object.keys(S.dirty.layers).length) {
-      W.deck.setProps({ layers: buildLayers() });
+      setLayers();
       S.dirty.layers = {};
     }
+    var t1 = performance.now();  // deck updates buffers and draws in its own frame callback
     if (S.dirty.kpis) { renderKpis(); S.dirty.kpis = false; }
     if (S.dirty.ticker) { renderTicker(); S.dirty.ticker = false; }
     if (S.dirty.charts) { renderCharts(); S.dirty.charts = false; }
     renderAges();
     W.stats.applied++;
+    // main-thread cost of this frame: map (setProps + buffer updates + draw calls), panels
+    var ms = W.stats.renderMs = W.stats.renderMs || { map: [], panels: [] };
+    ms.map.push(t1 - t0); ms.panels.push(performance.now() - t1);
+    if (ms.map.length > 600) { ms.map.shift(); ms.panels.shift(); }
     if (S.pendingLatency != null) {
-      var produced = S.pendingLatency;
-      S.pendingLatency = null;
+      var sampled = S.pendingLatency, published = S.pendingPub;
+      S.pendingLatency = null; S.pendingPub = null;
       // the next frame is the one that shows it: measure there
       requestAnimationFrame(function () {
-        var lat = Date.now() - produced;
-        W.stats.latency.push(lat);
+        var now = Date.now();
+        W.stats.latency.push(now - sampled);
         if (W.stats.latency.length > 5000) { W.stats.latency.shift(); }
+        if (published != null) {
+          W.stats.latencyPub.push(now - published);
+          if (W.stats.latencyPub.length > 5000) { W.stats.latencyPub.shift(); }
+        }
       });
     }
   }

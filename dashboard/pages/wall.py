@@ -45,6 +45,16 @@ def browser_messages() -> dict[str, dict[str, str]]:
     return {k: v for k, v in CATALOG.items() if k.startswith("wall.") or k in _SHARED_KEYS}
 
 
+def push_loop(ctx: AppContext) -> PushLoop | None:
+    """This app's wall push loop (None when the wall is not registered).
+
+    The embedded process hands its :meth:`~dashboard.push.PushLoop.notify` to the engine
+    stage so that a written batch is pushed at once.
+    """
+    loop = ctx.server.extensions.get(_EXT)
+    return loop if isinstance(loop, PushLoop) else None
+
+
 def register(ctx: AppContext) -> None:
     if _EXT in ctx.server.extensions:  # one push loop per app, however often registered
         return

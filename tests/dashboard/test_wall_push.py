@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -114,3 +115,57 @@ def test_loop_starts_once_and_stops(loop: Any) -> None:
         time.sleep(0.02)
     lp.stop()
     assert sent and not lp.running
+
+
+def _wall_updates(sent: list[tuple[str, Any, str]]) -> list[dict[str, Any]]:
+    return [p for e, p, r in sent if e == "wall:update" and r == "wall"]
+
+
+def _wait_for(cond: Any, timeout_s: float = 2.0) -> float:
+    t0 = time.monotonic()
+    while not cond():
+        assert time.monotonic() - t0 < timeout_s, "timed out"
+        time.sleep(0.002)
+    return time.monotonic() - t0
+
+
+def test_notify_wakes_the_loop_at_once_and_carries_the_publish_time(small_city: Any) -> None:
+    state = MemoryStateStore(window_s=600, clock=lambda: 0)
+    sent: list[tuple[str, Any, str]] = []
+    # a poll period of 5 s: only notify() can make the data go out quickly
+    lp = PushLoop(state, WallModel(small_city), ManualClock(10_000),
+                  lambda e, p, r: sent.append((e, p, r)), push_hz=0.2, poll_s=5.0)
+    lp.start()
+    try:
+        _wait_for(lambda: len(_wall_updates(sent)) >= 1)  # the first heartbeat
+        time.sleep(0.05)
+        _write(state, small_city, "pm25", 80.0, 9_000)
+        lp.notify(9_500)
+        waited = _wait_for(lambda: any(p.get("pub") == 9_500 for p in _wall_updates(sent)))
+        assert waited < 0.5
+        last = _wall_updates(sent)[-1]
+        assert last["newest"] == 9_000 and "layers" in last
+    finally:
+        lp.stop()
+
+
+def test_heartbeat_does_not_hold_back_new_readings(small_city: Any) -> None:
+    state = MemoryStateStore(window_s=600, clock=lambda: 0)
+    sent: list[tuple[str, Any, str]] = []
+    lp = PushLoop(state, WallModel(small_city), ManualClock(10_000),
+                  lambda e, p, r: sent.append((e, p, r)), push_hz=1.0, poll_s=0.01)
+    lp.start()
+    try:
+        _wait_for(lambda: len(_wall_updates(sent)) >= 1)  # heartbeat (no data yet)
+        n = len(_wall_updates(sent))
+        _write(state, small_city, "pm25", 80.0, 9_000)  # right after it: no throttle wait
+        waited = _wait_for(lambda: any(p.get("newest") == 9_000
+                                       for p in _wall_updates(sent)[n:]))
+        assert waited < 0.3
+        # a second batch within the period waits for the rest of it (≤ push_hz)
+        t_first = time.monotonic()
+        _write(state, small_city, "pm25", 90.0, 9_100)
+        _wait_for(lambda: any(p.get("newest") == 9_100 for p in _wall_updates(sent)))
+        assert time.monotonic() - t_first > 0.5
+    finally:
+        lp.stop()
