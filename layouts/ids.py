@@ -86,3 +86,6 @@ ALERTS_LOGIN_PASSWORD = "alerts-login-password"
 ALERTS_LOGIN_BUTTON = "alerts-login-button"
 ALERTS_LOGIN_ERROR = "alerts-login-error"
 ALERTS_MAIN = "alerts-main"
+ALERTS_TIMELINE = "alerts-timeline"
+ALERTS_REFRESHED = "alerts-refreshed"  # data-age line; data-tick read by alerts.js
+ALERTS_EMPTY = "alerts-empty"

@@ -3,7 +3,10 @@
  * a: acknowledge the selected alert (clicks the Acknowledge button).
  * The cue: while the page shows an unacknowledged level I–II alert (#alerts-cue has
  * data-cue="1") and sound is on (data-sound="1"), the shipped alarm.wav plays every 3 s.
- * Browsers allow audio only after the user has interacted with the page once. */
+ * Browsers allow audio only after the user has interacted with the page once.
+ * Data age: #alerts-refreshed gets a new data-tick on every refresh (every 2 s); when
+ * none arrived for 10 s it is marked data-stale="1" (red dot, "not updated" note), so a
+ * stalled page cannot pass for a quiet queue. */
 (function () {
   "use strict";
   var audio = null;
@@ -30,6 +33,18 @@
       ev.preventDefault();
     }
   });
+  var lastTick = null;
+  var lastSeen = Date.now();
+  setInterval(function () {
+    var el = document.getElementById("alerts-refreshed");
+    if (!el) { lastTick = null; return; }
+    var tick = el.getAttribute("data-tick");
+    if (tick !== lastTick) { lastTick = tick; lastSeen = Date.now(); }
+    var stale = Date.now() - lastSeen > 10000;
+    if ((el.getAttribute("data-stale") === "1") !== stale) {
+      el.setAttribute("data-stale", stale ? "1" : "0");
+    }
+  }, 1000);
   setInterval(function () {
     var cue = document.getElementById("alerts-cue");
     if (!cue || cue.dataset.cue !== "1" || cue.dataset.sound !== "1") { return; }

@@ -26,11 +26,13 @@ from dispatch.auth import authenticate, can
 from dispatch.errors import DispatchError
 from layouts import alerts as view
 from layouts import ids
-from layouts.messages import DEFAULT_LANGUAGE, LANGUAGES, t
+from layouts.messages import CATALOG, DEFAULT_LANGUAGE, LANGUAGES, t
 
 QUEUE_LIMIT = 300
 #: data-* attributes read by assets/alerts/alerts.js (cue on/off, sound on/off)
 _CUE_ATTRS: dict[str, Any] = {"data-cue": "0", "data-sound": "1"}
+#: data-tick changes on every refresh; alerts.js flags the data-age line when it stops
+_TICK_ATTRS: dict[str, Any] = {"data-tick": ""}
 
 
 def _lang(lang: Any) -> str:
@@ -65,29 +67,39 @@ def register(ctx_app: AppContext) -> None:
         Output(ids.ALERTS_USER, "children"),
         Input(ids.LANG_STORE, "data"),
         Input(ids.ALERTS_AUTH, "data"),
+        State(ids.ALERTS_SOUND, "data"),
     )
-    def render_main(lang: str, _auth: int) -> tuple[Any, str, str]:
+    def render_main(lang: str, _auth: int, sound: Any) -> tuple[Any, str, str]:
         lang = _lang(lang)
         title = f"{t('app.title', lang)} · {t('alerts.title', lang)}"
         who = current_user()
         if who is None:
             return html.Div(view.login_form(lang), className="alerts-login card"), title, ""
-        body = html.Div([
+        label, tip, cls = view.sound_button(sound is not False, lang)
+        body = html.Div(className="alerts-body", children=[
             dcc.Interval(id=ids.ALERTS_TICK, interval=2000),
             html.Div(className="alerts-toolbar", children=[
                 html.Div(id=ids.ALERTS_SUMMARY),
                 dcc.RadioItems(id=ids.ALERTS_FILTER, options=view.filter_options(lang),
-                               value="open", inline=True),
-                html.Button(id=ids.ALERTS_SOUND_TOGGLE, n_clicks=0,
-                            className="dispatch-button small secondary"),
+                               value="open", inline=True, className="alerts-filter"),
+                html.Div(className="alerts-toolbar-gap"),
+                html.Div(id=ids.ALERTS_REFRESHED, className="alerts-refreshed",
+                         title=t("alerts.refreshed_tip", lang), **_TICK_ATTRS),
+                html.Button(label, id=ids.ALERTS_SOUND_TOGGLE, n_clicks=0, title=tip,
+                            className=cls),
                 html.Div(id=ids.ALERTS_CUE, className="alerts-cue", **_CUE_ATTRS),
             ]),
             html.Div(className="alerts-layout", children=[
-                html.Section(id=ids.ALERTS_QUEUE, className="card"),
-                html.Section([view.actions(lang), html.Div(id=ids.ALERTS_DETAIL)]),
+                html.Section(id=ids.ALERTS_QUEUE, className="card alerts-queue"),
+                html.Section(className="card alerts-side", children=[
+                    html.Div(id=ids.ALERTS_DETAIL, children=view.detail(None, lang)),
+                    view.actions(lang),
+                    html.Div(id=ids.ALERTS_TIMELINE),
+                ]),
             ]),
         ])
-        return body, title, f"{who[0]} · {who[1]}"
+        role = f"dispatch.role_name.{who[1]}"
+        return body, title, f"{who[0]} · {t(role, lang) if role in CATALOG else who[1]}"
 
     @app.callback(
         Output(ids.ALERTS_AUTH, "data", allow_duplicate=True),
@@ -125,12 +137,14 @@ def register(ctx_app: AppContext) -> None:
 
     @app.callback(
         Output(ids.ALERTS_SOUND_TOGGLE, "children"),
+        Output(ids.ALERTS_SOUND_TOGGLE, "title"),
+        Output(ids.ALERTS_SOUND_TOGGLE, "className"),
         Input(ids.ALERTS_SOUND, "data"),
-        Input(ids.LANG_STORE, "data"),
-        Input(ids.ALERTS_AUTH, "data"),
+        State(ids.LANG_STORE, "data"),
+        prevent_initial_call=True,
     )
-    def sound_label(on: Any, lang: str, _auth: int) -> str:
-        return t("alerts.sound_on" if on is not False else "alerts.sound_off", _lang(lang))
+    def sound_label(on: Any, lang: str) -> tuple[Any, str, str]:
+        return view.sound_button(on is not False, _lang(lang))
 
     @app.callback(
         Output(ids.ALERTS_SELECTED, "data"),
@@ -147,6 +161,9 @@ def register(ctx_app: AppContext) -> None:
         Output(ids.ALERTS_QUEUE, "children"),
         Output(ids.ALERTS_SUMMARY, "children"),
         Output(ids.ALERTS_DETAIL, "children"),
+        Output(ids.ALERTS_TIMELINE, "children"),
+        Output(ids.ALERTS_REFRESHED, "children"),
+        Output(ids.ALERTS_REFRESHED, "data-tick"),
         Output(ids.ALERTS_CUE, "className"),
         Output(ids.ALERTS_CUE, "data-cue"),
         Output(ids.ALERTS_CUE, "data-sound"),
@@ -162,39 +179,44 @@ def register(ctx_app: AppContext) -> None:
         Input(ids.ALERTS_SOUND, "data"),
         Input(ids.LANG_STORE, "data"),
     )
-    def refresh(_n: int, selected: Any, _bump: int, flt: Any, sound: Any, lang: str
+    def refresh(n: int, selected: Any, bump: int, flt: Any, sound: Any, lang: str
                 ) -> tuple[Any, ...]:
         lang = _lang(lang)
         who = current_user()
         if who is None:
             raise PreventUpdate
-        store = service().store
+        svc = service()
+        now = svc.clock.now_ms()
+        flt = flt if flt in ("open", "city", "sensor", "all") else "open"
         if flt == "all":
-            alerts = store.alerts(limit=QUEUE_LIMIT)
+            alerts = svc.store.alerts(limit=QUEUE_LIMIT)
         elif flt in ("city", "sensor"):
-            alerts = store.alerts(kind=flt, open_only=True, limit=QUEUE_LIMIT)
+            alerts = svc.store.alerts(kind=flt, open_only=True, limit=QUEUE_LIMIT)
         else:
-            alerts = store.alerts(open_only=True, limit=QUEUE_LIMIT)
-        alerts.sort(key=lambda a: (a.acknowledged, a.state != "active", a.level, -a.first_ts))
-        docs = []
-        for a in alerts:
-            d = a.as_json()
+            alerts = svc.store.alerts(open_only=True, limit=QUEUE_LIMIT)
+
+        def doc(a: Any) -> dict[str, Any]:
+            d: dict[str, Any] = a.as_json()
             zh, en = names.get(a.district, (a.district, a.district))
             d["district_name"] = zh if lang == "zh-CN" else en
-            docs.append(d)
+            return d
+
+        docs = view.queue_order([doc(a) for a in alerts])
         sel = next((d for d in docs if d["id"] == selected), None)
         if sel is None and isinstance(selected, str):
             try:
-                sel = service().get(selected).as_json()
+                sel = doc(svc.get(selected))
             except AlertNotFound:
                 sel = None
-        timeline = ([e.as_json() for e in store.timeline(sel["id"])] if sel else [])
+        entries = [e.as_json() for e in svc.store.timeline(sel["id"])] if sel else []
         cue = view.needs_cue(docs)
         may = can(who[1], "create") and sel is not None
         closed = sel is None or (sel["state"] == "cleared" and sel["acknowledged"])
         return (
-            view.queue(docs, sel["id"] if sel else None, lang), view.summary(docs, lang),
-            view.detail(sel, timeline, lang), "alerts-cue on" if cue else "alerts-cue",
+            view.queue(docs, sel["id"] if sel else None, lang, flt, now),
+            view.summary(docs, lang), view.detail(sel, lang), view.timeline(sel, entries, lang),
+            view.refreshed(now, lang), f"{n or 0}.{bump or 0}",
+            "alerts-cue on" if cue else "alerts-cue",
             "1" if cue else "0", "0" if sound is False else "1",
             not may or bool(sel and sel["acknowledged"]), not may or closed, not may,
             not may or bool(sel and sel["state"] == "cleared"),
