@@ -122,6 +122,10 @@ class LiveForecastConfig:
         :class:`~models.forecast.config.ForecastConfig` of every forecaster.
     publish_docs
         Write the per-sensor documents (the KPI bands and warnings are always produced).
+    docs_per_batch
+        At most this many per-sensor documents are written per processed batch; the rest wait
+        for the next batches. A bin close of 1 000+ speed sensors would otherwise put ~20 ms of
+        JSON into one batch; spread out, the wall sees a 5-min forecast a few seconds later.
     """
 
     targets: tuple[ForecastTarget, ...] = field(default_factory=default_targets)
@@ -131,6 +135,7 @@ class LiveForecastConfig:
     aqi_edition: str = "2026"
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
     publish_docs: bool = True
+    docs_per_batch: int = 200
 
 
 def iaqi_concentration(key: str, iaqi: float, edition: str = "2026") -> float:
@@ -173,6 +178,9 @@ class _TargetBins:
         self.last = np.zeros(0)  # row -> value of the last closed bin
         self.acc = np.zeros((2, 3, 0))  # [bin % 2, (sum, valid, seen), row]
         self.open_bin = -1  # oldest bin still open (-1 before the first reading)
+        # documents still to write: (rows, yhat, lo, hi, origin), a cursor into rows
+        self.pending: tuple[IntArray, FloatArray, FloatArray, FloatArray, int] | None = None
+        self.cursor = 0
 
     def grow(self, n: int) -> None:
         cap = self.dense.shape[0]
@@ -311,6 +319,7 @@ class LiveForecasts:
             gb.close_before((self.now_ms - late_ms) // gb.period_ms, closed[g])
             if closed[g]:
                 self._feed(gb, closed[g])
+        self._write_docs(self.config.docs_per_batch)
 
     def _assign(self, si: IntArray, sg: IntArray) -> None:
         """Give sensors seen for the first time a row in their target's forecaster."""
@@ -351,6 +360,25 @@ class LiveForecasts:
             self.counts["warnings"] += int(w.fires.sum())
             self.sink(gb.dense[:n].copy(), w, origin)
 
+    def learn_history(self, idx: IntArray, val: FloatArray, ts: IntArray) -> None:
+        """Seed the forecasters with already-binned history (e.g. from an archive).
+
+        ``ts`` are bin labels (bin end, epoch ms) on each target's period grid, all before the
+        live stream; sensors outside every target are ignored. One ``update_batch`` per target.
+        """
+        idx = np.asarray(idx, np.int64)
+        grp = self.group_of[idx]
+        sel = grp >= 0
+        if not sel.any():
+            return
+        idx, val, ts, grp = idx[sel], np.asarray(val, np.float64)[sel], \
+            np.asarray(ts, np.int64)[sel], grp[sel]
+        self._assign(idx, grp)
+        for g in np.unique(grp).tolist():
+            m = np.flatnonzero(grp == g)
+            m = m[np.argsort(ts[m], kind="stable")]
+            self.groups[g].fc.update_batch(self.row_of[idx[m]], val[m], ts[m])
+
     # ------------------------------------------------------------------ documents
     def _publish(self, gb: _TargetBins, yhat: FloatArray, lo: FloatArray, hi: FloatArray,
                  origin: int) -> None:
@@ -360,19 +388,41 @@ class LiveForecasts:
             & np.isfinite(hi).all(axis=1), dtype=bool)
         if self.config.publish_docs and ready.any():
             r = np.flatnonzero(ready)
-            ys, ls, hs = (np.round(a[r], 3).tolist() for a in (yhat, lo, hi))
-            ids = self.registry.ids
-            for j, row in enumerate(r.tolist()):
+            gb.pending = (r, np.round(yhat[r], 3), np.round(lo[r], 3), np.round(hi[r], 3),
+                          origin)  # a newer forecast supersedes what was not written yet
+            gb.cursor = 0
+        if gb.target.name == "traffic":
+            self._kpi_tpi(gb, yhat, lo, hi, ready, origin, ttl)
+        elif gb.target.name == "air":
+            self._kpi_aqi(gb, yhat, lo, hi, ready, origin, ttl)
+
+    def flush_docs(self) -> None:
+        """Write every pending document now (shutdown, tests)."""
+        while any(gb.pending is not None for gb in self.groups):
+            self._write_docs(max(1, self.config.docs_per_batch))
+
+    def _write_docs(self, budget: int) -> None:
+        """Write up to ``budget`` pending ``forecast:<sensor_id>`` documents."""
+        ids = self.registry.ids
+        for gb in self.groups:
+            if gb.pending is None or budget <= 0:
+                continue
+            rows, yhat, lo, hi, origin = gb.pending
+            a = gb.cursor
+            b = min(rows.size, a + budget)
+            ttl = self.config.doc_ttl_periods * gb.fc.period_s
+            ys, ls, hs = (x[a:b].tolist() for x in (yhat, lo, hi))
+            for j, row in enumerate(rows[a:b].tolist()):
                 i = int(gb.dense[row])
                 self.state.put_json(f"forecast:{ids[i]}", {
                     "sensor_id": ids[i], "metric": str(self.metric[i]), "t0": origin,
                     "step_ms": gb.period_ms, "yhat": ys[j], "lo": ls[j], "hi": hs[j],
                 }, ttl_s=ttl)
-            self.counts["docs"] += int(r.size)
-        if gb.target.name == "traffic":
-            self._kpi_tpi(gb, yhat, lo, hi, ready, origin, ttl)
-        elif gb.target.name == "air":
-            self._kpi_aqi(gb, yhat, lo, hi, ready, origin, ttl)
+            self.counts["docs"] += b - a
+            budget -= b - a
+            gb.cursor = b
+            if b >= rows.size:
+                gb.pending = None
 
     def _kpi_doc(self, name: str, origin: int, step_ms: int, bands: list[FloatArray],
                  ttl: float) -> None:

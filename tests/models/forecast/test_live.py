@@ -16,7 +16,7 @@ from alerts.publish import AlertPublisher
 from alerts.store import AlertStore, Database
 from config.city.registry import Sensor, SensorRegistry
 from dashboard.push import parse_band
-from models.forecast.live import LiveForecasts, iaqi_concentration
+from models.forecast.live import LiveForecastConfig, LiveForecasts, iaqi_concentration
 from streams.clock import ManualClock
 from streams.messages import ReadingBatch, ScoreBatch
 from streams.state.memory import MemoryStateStore
@@ -280,3 +280,17 @@ def test_state_dict_round_trip_gives_identical_forecasts():
         fa(ids, v, ts)
         fb(ids, v, ts)
     assert s1.get_json("forecast:F1") == s2.get_json("forecast:F1") is not None
+
+
+def test_documents_are_spread_over_batches_after_a_bin_close():
+    reg = registry()
+    state = MemoryStateStore(clock=lambda: T0_MS)
+    live = LiveForecasts(reg, state, LiveForecastConfig(docs_per_batch=1))
+    feed = Feeder(live, reg)
+    for k in range(30):  # 30 bins of two tanks, one batch per bin
+        ts = T0_MS + k * 900_000 + 60_000
+        feed(["T1", "T2"], [3.0 + 0.01 * k, 2.0], [ts, ts])
+    keys = state.json_keys("forecast:")
+    assert len(keys) == 1  # one document per batch: the second waits
+    feed(["P1"], [0.3], [T0_MS + 30 * 900_000 + 1_000])  # any next batch writes it
+    assert state.json_keys("forecast:") == ["forecast:T1", "forecast:T2"]
