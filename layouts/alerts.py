@@ -191,7 +191,7 @@ def detail(a: Doc | None, lang: str) -> html.Div:
     """The selected alert (level in its colour, title, where, when, who) or a hint."""
     if a is None:
         return html.Div(className="alerts-hint", children=[
-            html.Div("☰", className="alerts-hint-icon"),
+            html.Div("←", className="alerts-hint-icon"),
             html.H2(t("alerts.select", lang)),
             html.P(t("alerts.select_hint", lang)),
         ])
