@@ -53,7 +53,7 @@ from models.forecast.streaming import StreamingForecaster
 from models.forecast.warnings import ABOVE, BELOW, EarlyWarning, early_warnings
 from models.indices.aqi_china import china_iaqi_array
 from models.indices.aqi_china_tables import breakpoints
-from models.indices.traffic import SPEED_THRESHOLDS, tpi_from_times, weighted_tpi
+from models.indices.traffic import SPEED_THRESHOLDS, tpi_from_times
 from streams.messages import QUALITY_BAD, ReadingBatch, ScoreBatch
 from streams.state import StateStore
 
@@ -123,9 +123,10 @@ class LiveForecastConfig:
     publish_docs
         Write the per-sensor documents (the KPI bands and warnings are always produced).
     docs_per_batch
-        At most this many per-sensor documents are written per processed batch; the rest wait
-        for the next batches. A bin close of 1 000+ speed sensors would otherwise put ~20 ms of
-        JSON into one batch; spread out, the wall sees a 5-min forecast a few seconds later.
+        At most this many per-sensor documents are written per processed batch (none in a batch
+        that closed bins); the rest wait for the next batches. A bin close of 1 000+ speed
+        sensors would otherwise put ~15 ms of JSON into one batch; spread out, the wall sees a
+        5-min forecast a few seconds later.
     """
 
     targets: tuple[ForecastTarget, ...] = field(default_factory=default_targets)
@@ -135,7 +136,7 @@ class LiveForecastConfig:
     aqi_edition: str = "2026"
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
     publish_docs: bool = True
-    docs_per_batch: int = 200
+    docs_per_batch: int = 150
 
 
 def iaqi_concentration(key: str, iaqi: float, edition: str = "2026") -> float:
@@ -315,11 +316,14 @@ class LiveForecasts:
                 b = bins_all[m] // grp_bins.period_ms
                 self.counts["late_dropped"] += grp_bins.add(rows[m], b, val[m], ok[m], closed[g])
         late_ms = int(self.config.lateness_s * 1000)
+        fed = False
         for g, gb in enumerate(self.groups):
             gb.close_before((self.now_ms - late_ms) // gb.period_ms, closed[g])
             if closed[g]:
                 self._feed(gb, closed[g])
-        self._write_docs(self.config.docs_per_batch)
+                fed = True
+        if not fed:  # a batch that closed bins has paid its share; documents start next batch
+            self._write_docs(self.config.docs_per_batch)
 
     def _assign(self, si: IntArray, sg: IntArray) -> None:
         """Give sensors seen for the first time a row in their target's forecaster."""
@@ -449,7 +453,12 @@ class LiveForecasts:
         def city(speed: FloatArray) -> FloatArray:
             v = np.maximum(speed, 0.5)  # a stopped-traffic floor keeps 1/speed finite
             seg = tpi_from_times(1.0 / v, 1.0 / free[:, None])
-            return np.array([float(weighted_tpi(seg[:, h], km)) for h in range(seg.shape[1])])
+            # weighted_tpi per step, all steps at once (same rule: skip NaN, weight > 0)
+            ok = np.isfinite(seg) & (km[:, None] > 0)
+            w = np.where(ok, km[:, None], 0.0)
+            tot = w.sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(tot > 0, (w * np.where(ok, seg, 0.0)).sum(axis=0) / tot, np.nan)
 
         self._kpi_doc("tpi", origin, gb.period_ms,
                       [city(yhat[use]), city(hi[use]), city(lo[use])], ttl)

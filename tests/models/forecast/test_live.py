@@ -146,6 +146,7 @@ def test_seasonal_stream_band_contains_the_truth():
     state = MemoryStateStore(clock=lambda: T0_MS)
     live = LiveForecasts(reg, state)
     truth = _hourly_air(live, reg, days=15)
+    live.flush_docs()
     band = parse_band(state.get_json("forecast:A-pm25"))
     assert band is not None and len(band["t"]) == 24
     t = np.array(band["t"], np.int64)
@@ -178,6 +179,8 @@ def test_faulty_points_do_not_change_the_forecast():
         else:
             fc(["F1"] * 3, y, ts)
             fd(["F1"] * 3, y, ts)
+    clean.flush_docs()
+    dirty.flush_docs()
     a = clean_state.get_json("forecast:F1")
     b = dirty_state.get_json("forecast:F1")
     assert a is not None and a == b
@@ -197,6 +200,7 @@ def test_documents_have_the_shape_the_wall_parses():
              [*ts, *ts])
         feed(["A-pm25", "A-o3"], [40.0 + rng.normal(0, 1), 90.0 + rng.normal(0, 2)],
              [ts[0], ts[0]])
+    live.flush_docs()
     for key, steps, step_ms in (("forecast:V1", 12, 300_000), ("forecast:kpi.tpi", 12, 300_000),
                                 ("forecast:A-o3", 24, HOUR_MS), ("forecast:kpi.aqi", 24, HOUR_MS)):
         doc = state.get_json(key)
@@ -279,6 +283,8 @@ def test_state_dict_round_trip_gives_identical_forecasts():
         ids, v, ts = batch(k)
         fa(ids, v, ts)
         fb(ids, v, ts)
+    a.flush_docs()
+    b.flush_docs()
     assert s1.get_json("forecast:F1") == s2.get_json("forecast:F1") is not None
 
 
@@ -290,7 +296,8 @@ def test_documents_are_spread_over_batches_after_a_bin_close():
     for k in range(30):  # 30 bins of two tanks, one batch per bin
         ts = T0_MS + k * 900_000 + 60_000
         feed(["T1", "T2"], [3.0 + 0.01 * k, 2.0], [ts, ts])
-    keys = state.json_keys("forecast:")
-    assert len(keys) == 1  # one document per batch: the second waits
-    feed(["P1"], [0.3], [T0_MS + 30 * 900_000 + 1_000])  # any next batch writes it
+    assert state.json_keys("forecast:") == []  # a batch that closes bins writes no document
+    feed(["P1"], [0.3], [T0_MS + 30 * 900_000 + 1_000])  # the next batch writes one
+    assert state.json_keys("forecast:") == ["forecast:T1"]
+    feed(["P1"], [0.3], [T0_MS + 30 * 900_000 + 2_000])  # and the next one the other
     assert state.json_keys("forecast:") == ["forecast:T1", "forecast:T2"]
