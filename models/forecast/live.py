@@ -122,11 +122,11 @@ class LiveForecastConfig:
         :class:`~models.forecast.config.ForecastConfig` of every forecaster.
     publish_docs
         Write the per-sensor documents (the KPI bands and warnings are always produced).
-    docs_per_batch
-        At most this many per-sensor documents are written per processed batch (none in a batch
-        that closed bins); the rest wait for the next batches. A bin close of 1 000+ speed
-        sensors would otherwise put ~15 ms of JSON into one batch; spread out, the wall sees a
-        5-min forecast a few seconds later.
+    values_per_batch
+        Per-sensor documents are written a few per processed batch (none in a batch that closed
+        bins) until their numbers (3 × horizon each) reach this budget; the rest wait for the
+        next batches. A bin close of 1 000+ speed sensors would otherwise put ~15 ms of JSON into
+        one batch; spread out, the wall sees a 5-min forecast a few seconds later.
     """
 
     targets: tuple[ForecastTarget, ...] = field(default_factory=default_targets)
@@ -136,7 +136,8 @@ class LiveForecastConfig:
     aqi_edition: str = "2026"
     forecast: ForecastConfig = field(default_factory=ForecastConfig)
     publish_docs: bool = True
-    docs_per_batch: int = 150
+    values_per_batch: int = 4000
+    targets_per_batch: int = 1
 
 
 def iaqi_concentration(key: str, iaqi: float, edition: str = "2026") -> float:
@@ -179,6 +180,7 @@ class _TargetBins:
         self.last = np.zeros(0)  # row -> value of the last closed bin
         self.acc = np.zeros((2, 3, 0))  # [bin % 2, (sum, valid, seen), row]
         self.open_bin = -1  # oldest bin still open (-1 before the first reading)
+        self.closed: list[tuple[int, FloatArray, npt.NDArray[np.uint8]]] = []  # not yet fed
         # documents still to write: (rows, yhat, lo, hi, origin), a cursor into rows
         self.pending: tuple[IntArray, FloatArray, FloatArray, FloatArray, int] | None = None
         self.cursor = 0
@@ -299,8 +301,6 @@ class LiveForecasts:
         self.now_ms = max(self.now_ms, int(batch.ts.max()))
         grp = self.group_of[idx]
         sel = np.flatnonzero(grp >= 0)
-        closed: list[list[tuple[int, FloatArray, npt.NDArray[np.uint8]]]] = [
-            [] for _ in self.groups]
         if sel.size:
             si, sg = idx[sel], grp[sel]
             val = batch.values[sel]
@@ -312,18 +312,25 @@ class LiveForecasts:
             bins_all = batch.ts[sel]
             for g in np.unique(sg).tolist():
                 m = sg == g
-                grp_bins = self.groups[g]
-                b = bins_all[m] // grp_bins.period_ms
-                self.counts["late_dropped"] += grp_bins.add(rows[m], b, val[m], ok[m], closed[g])
+                gb = self.groups[g]
+                b = bins_all[m] // gb.period_ms
+                self.counts["late_dropped"] += gb.add(rows[m], b, val[m], ok[m], gb.closed)
         late_ms = int(self.config.lateness_s * 1000)
-        fed = False
-        for g, gb in enumerate(self.groups):
-            gb.close_before((self.now_ms - late_ms) // gb.period_ms, closed[g])
-            if closed[g]:
-                self._feed(gb, closed[g])
-                fed = True
-        if not fed:  # a batch that closed bins has paid its share; documents start next batch
-            self._write_docs(self.config.docs_per_batch)
+        for gb in self.groups:
+            gb.close_before((self.now_ms - late_ms) // gb.period_ms, gb.closed)
+        due = [gb for gb in self.groups if gb.closed]
+        for gb in due[: self.config.targets_per_batch]:
+            self._feed(gb)
+        if not due:  # a batch that closed bins has paid its share; documents start next batch
+            self._write_docs(self.config.values_per_batch)
+
+    def flush(self) -> None:
+        """Feed every closed bin and write every pending document now (shutdown, tests)."""
+        for gb in self.groups:
+            if gb.closed:
+                self._feed(gb)
+        while any(gb.pending is not None for gb in self.groups):
+            self._write_docs(max(1, self.config.values_per_batch))
 
     def _assign(self, si: IntArray, sg: IntArray) -> None:
         """Give sensors seen for the first time a row in their target's forecaster."""
@@ -342,16 +349,19 @@ class LiveForecasts:
             gb.n += ids.size
             gb.fc.ensure_capacity(gb.n)
 
-    def _feed(self, gb: _TargetBins, closed: list[tuple[int, FloatArray, npt.NDArray[np.uint8]]]
-              ) -> None:
+    def _feed(self, gb: _TargetBins) -> None:
+        """One ``update_batch`` with every closed bin of a target, then forecast its rows."""
+        closed, gb.closed = gb.closed, []
         n = gb.n
         rows = np.arange(n, dtype=np.int64)
         k = len(closed)
-        ts = np.repeat(np.array([(b + 1) * gb.period_ms for b, _, _ in closed], np.int64), n)
+        idx = np.concatenate([np.arange(c[1].size, dtype=np.int64) for c in closed])
+        ts = np.concatenate([np.full(c[1].size, (c[0] + 1) * gb.period_ms, np.int64)
+                             for c in closed])
         val = np.concatenate([c[1] for c in closed])
         skip = np.concatenate([c[2] for c in closed])
-        gb.fc.update_batch(np.tile(rows, k), val, ts, skip)
-        gb.last[:n] = closed[-1][1]
+        gb.fc.update_batch(idx, val, ts, skip)
+        gb.last[: closed[-1][1].size] = closed[-1][1]
         origin = int(ts[-1])
         self.counts["bins_closed"] += k
         self.counts["bin_values"] += int(np.isfinite(val).sum())
@@ -400,20 +410,17 @@ class LiveForecasts:
         elif gb.target.name == "air":
             self._kpi_aqi(gb, yhat, lo, hi, ready, origin, ttl)
 
-    def flush_docs(self) -> None:
-        """Write every pending document now (shutdown, tests)."""
-        while any(gb.pending is not None for gb in self.groups):
-            self._write_docs(max(1, self.config.docs_per_batch))
-
     def _write_docs(self, budget: int) -> None:
-        """Write up to ``budget`` pending ``forecast:<sensor_id>`` documents."""
+        """Write pending ``forecast:<sensor_id>`` documents worth ``budget`` numbers (at least
+        one document)."""
         ids = self.registry.ids
         for gb in self.groups:
             if gb.pending is None or budget <= 0:
                 continue
             rows, yhat, lo, hi, origin = gb.pending
             a = gb.cursor
-            b = min(rows.size, a + budget)
+            per_doc = 3 * yhat.shape[1]
+            b = min(rows.size, a + max(1, budget // per_doc))
             ttl = self.config.doc_ttl_periods * gb.fc.period_s
             ys, ls, hs = (x[a:b].tolist() for x in (yhat, lo, hi))
             for j, row in enumerate(rows[a:b].tolist()):
@@ -423,7 +430,7 @@ class LiveForecasts:
                     "step_ms": gb.period_ms, "yhat": ys[j], "lo": ls[j], "hi": hs[j],
                 }, ttl_s=ttl)
             self.counts["docs"] += b - a
-            budget -= b - a
+            budget -= (b - a) * per_doc
             gb.cursor = b
             if b >= rows.size:
                 gb.pending = None
@@ -499,6 +506,7 @@ class LiveForecasts:
             "row_of": self.row_of.copy(),
             "groups": [{"name": gb.target.name, "n": gb.n, "dense": gb.dense.copy(),
                         "last": gb.last.copy(), "acc": gb.acc.copy(), "open_bin": gb.open_bin,
+                        "closed": [(b, m.copy(), k.copy()) for b, m, k in gb.closed],
                         "fc": gb.fc.state_dict()} for gb in self.groups],
         }
 
@@ -523,6 +531,7 @@ class LiveForecasts:
             gb.acc[:, :, :cap] = g["acc"]
             gb.thr[: gb.n] = self.threshold[gb.dense[: gb.n]]
             gb.open_bin = int(g["open_bin"])
+            gb.closed = [(int(b), m.copy(), k.copy()) for b, m, k in g["closed"]]
             gb.fc.load_state_dict(g["fc"])
 
     def warm(self) -> None:

@@ -146,7 +146,7 @@ def test_seasonal_stream_band_contains_the_truth():
     state = MemoryStateStore(clock=lambda: T0_MS)
     live = LiveForecasts(reg, state)
     truth = _hourly_air(live, reg, days=15)
-    live.flush_docs()
+    live.flush()
     band = parse_band(state.get_json("forecast:A-pm25"))
     assert band is not None and len(band["t"]) == 24
     t = np.array(band["t"], np.int64)
@@ -179,8 +179,8 @@ def test_faulty_points_do_not_change_the_forecast():
         else:
             fc(["F1"] * 3, y, ts)
             fd(["F1"] * 3, y, ts)
-    clean.flush_docs()
-    dirty.flush_docs()
+    clean.flush()
+    dirty.flush()
     a = clean_state.get_json("forecast:F1")
     b = dirty_state.get_json("forecast:F1")
     assert a is not None and a == b
@@ -200,7 +200,7 @@ def test_documents_have_the_shape_the_wall_parses():
              [*ts, *ts])
         feed(["A-pm25", "A-o3"], [40.0 + rng.normal(0, 1), 90.0 + rng.normal(0, 2)],
              [ts[0], ts[0]])
-    live.flush_docs()
+    live.flush()
     for key, steps, step_ms in (("forecast:V1", 12, 300_000), ("forecast:kpi.tpi", 12, 300_000),
                                 ("forecast:A-o3", 24, HOUR_MS), ("forecast:kpi.aqi", 24, HOUR_MS)):
         doc = state.get_json(key)
@@ -283,15 +283,15 @@ def test_state_dict_round_trip_gives_identical_forecasts():
         ids, v, ts = batch(k)
         fa(ids, v, ts)
         fb(ids, v, ts)
-    a.flush_docs()
-    b.flush_docs()
+    a.flush()
+    b.flush()
     assert s1.get_json("forecast:F1") == s2.get_json("forecast:F1") is not None
 
 
 def test_documents_are_spread_over_batches_after_a_bin_close():
     reg = registry()
     state = MemoryStateStore(clock=lambda: T0_MS)
-    live = LiveForecasts(reg, state, LiveForecastConfig(docs_per_batch=1))
+    live = LiveForecasts(reg, state, LiveForecastConfig(values_per_batch=1))
     feed = Feeder(live, reg)
     for k in range(30):  # 30 bins of two tanks, one batch per bin
         ts = T0_MS + k * 900_000 + 60_000
