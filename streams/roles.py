@@ -50,9 +50,15 @@ def _simulator_loop(settings: Settings, city: Any, bus: Any, state: Any,
 
 def _engine_stage(settings: Settings, city: Any, bus: Any, state: Any,
                   clock: Clock) -> EngineStage:
-    """Decode → validate → state → anomaly kernels → alert rules, for one engine worker."""
+    """Decode → validate → state → anomaly kernels → alert rules → forecasts, for one worker.
+
+    The forecasting step hands its early warnings straight to the alert engine's
+    ``forecast_warnings`` in the same batch; it comes after the alert engine in
+    ``after_scoring`` because ``_cap_ingest`` takes ``after_scoring[0]`` as the alert engine.
+    """
     from alerts.factory import build_alert_engine
     from models.engine import Engine
+    from models.forecast.live import LiveForecasts
     from streams.validation import Validator
 
     registry = city.registry
@@ -63,7 +69,12 @@ def _engine_stage(settings: Settings, city: Any, bus: Any, state: Any,
     validator = Validator(registry, int(settings.max_future_s * 1000), clock.now_ms)
     producer = bus.producer()
     alerts = build_alert_engine(settings, city, state, producer, clock)
-    return EngineStage(registry, state, producer, engine, validator, after_scoring=[alerts])
+    forecasts = LiveForecasts.for_city(city, state, sink=alerts.forecast_warnings)
+    t0 = time.perf_counter()
+    forecasts.warm()
+    log.info("forecast kernels warm in %.1fs", time.perf_counter() - t0)
+    return EngineStage(registry, state, producer, engine, validator,
+                       after_scoring=[alerts, forecasts])
 
 
 def _cap_ingest(bus: Any, stage: EngineStage, state: Any, stop: threading.Event
