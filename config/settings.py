@@ -35,8 +35,9 @@ class Settings:
     seed: int = 20261124
     #: simulated seconds per wall-clock second (1 = real time)
     speed: float = 1.0
-    #: seconds between simulator ticks (stream time)
-    tick_s: float = 1.0
+    #: seconds between simulator ticks (stream time): short, so that a reading goes out soon
+    #: after it is sampled (ticks with no sample due publish nothing)
+    tick_s: float = 0.1
     #: directory for durable files (SQLite, checkpoints); created on demand
     data_dir: Path = REPO_ROOT / "var"
     #: optional user road network (GeoJSON LineStrings or GraphML) replacing the synthetic one

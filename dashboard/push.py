@@ -184,6 +184,8 @@ class PushLoop:
                                                         "incidents": []}
         self._docs_at = -math.inf
         self._pub_ms: int | None = None
+        #: None: nobody calls notify (poll the store); else whether a notify is unanswered
+        self._notified: bool | None = None
         self._bands_pending = False
         self._docs_dirty = False
         self._stop = threading.Event()
@@ -215,9 +217,10 @@ class PushLoop:
         ``published_ms`` is the producer time of the batch just written; the next message
         carries the newest one as ``pub`` so the page can measure publish → visible.
         """
-        if published_ms is not None:
-            with self._lock:
+        with self._lock:
+            if published_ms is not None:
                 self._pub_ms = max(published_ms, self._pub_ms or published_ms)
+            self._notified = True
         self._wake.set()
 
     def run(self) -> None:
@@ -233,7 +236,10 @@ class PushLoop:
             now = time.monotonic()
             fp = self._fingerprint()
             docs_due = now - self._docs_at >= DOCS_EVERY_S
-            if fp != last_fp:  # new readings: send now unless this period already had data
+            # with an engine stage in this process, new data is what it notified: the store
+            # may already show part of a batch (readings before scores) before the notify
+            fresh = fp != last_fp and self._notified is not False
+            if fresh:  # new readings: send now unless this period already had data
                 if now - last_data < self.period_s:
                     wait_s = self.period_s - (now - last_data)
                     continue
@@ -251,9 +257,11 @@ class PushLoop:
             except Exception:  # noqa: BLE001 - keep pushing after a bad tick; logged
                 log.exception("wall push tick failed")
             sent = time.monotonic()
-            last_fp, last_any = fp, sent
+            last_any = sent
             if kind == "data":
-                last_data = last_docs = sent
+                last_fp, last_data, last_docs = fp, sent, sent
+                with self._lock:
+                    self._notified = None if self._notified is None else False
             elif kind == "docs":
                 last_docs = sent
 

@@ -246,9 +246,13 @@
     }
     if (msg.series) { appendSeries(msg.series); S.dirty.charts = true; }
     if (msg.bands) { S.bands = msg.bands; S.dirty.charts = true; }
+    if (msg.pub != null && (S.pub == null || msg.pub > S.pub)) {
+      // first message carrying this publish time (a heartbeat may have shown part of it)
+      S.pub = msg.pub; S.pendingPub = msg.pub;
+    }
     var fresh = msg.newest != null && (S.newest == null || msg.newest > S.newest);
     if (fresh) {
-      S.newest = msg.newest; S.pendingLatency = msg.newest; S.pendingPub = msg.pub;
+      S.newest = msg.newest; S.pendingLatency = msg.newest;
       // split of the latency: reading → server frame (pipeline + push loop) and arrival
       W.stats.server = W.stats.server || []; W.stats.arrival = W.stats.arrival || [];
       W.stats.server.push(msg.t - msg.newest); W.stats.arrival.push(Date.now() - msg.newest);
@@ -293,13 +297,13 @@
     var ms = W.stats.renderMs = W.stats.renderMs || { map: [], panels: [] };
     ms.map.push(t1 - t0); ms.panels.push(performance.now() - t1);
     if (ms.map.length > 600) { ms.map.shift(); ms.panels.shift(); }
-    if (S.pendingLatency != null) {
+    if (S.pendingLatency != null || S.pendingPub != null) {
       var sampled = S.pendingLatency, published = S.pendingPub;
       S.pendingLatency = null; S.pendingPub = null;
       // the next frame is the one that shows it: measure there
       requestAnimationFrame(function () {
         var now = Date.now();
-        W.stats.latency.push(now - sampled);
+        if (sampled != null) { W.stats.latency.push(now - sampled); }
         if (W.stats.latency.length > 5000) { W.stats.latency.shift(); }
         if (published != null) {
           W.stats.latencyPub.push(now - published);

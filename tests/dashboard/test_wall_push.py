@@ -169,3 +169,24 @@ def test_heartbeat_does_not_hold_back_new_readings(small_city: Any) -> None:
         assert time.monotonic() - t_first > 0.5
     finally:
         lp.stop()
+
+
+def test_with_notify_in_use_a_half_written_batch_waits_for_its_notify(small_city: Any) -> None:
+    state = MemoryStateStore(window_s=600, clock=lambda: 0)
+    sent: list[tuple[str, Any, str]] = []
+    lp = PushLoop(state, WallModel(small_city), ManualClock(10_000),
+                  lambda e, p, r: sent.append((e, p, r)), push_hz=20.0, poll_s=0.01)
+    lp.start()
+    try:
+        _write(state, small_city, "pm25", 80.0, 9_000)
+        lp.notify(9_100)
+        _wait_for(lambda: any(p.get("pub") == 9_100 for p in _wall_updates(sent)))
+        _write(state, small_city, "pm25", 90.0, 10_000)  # readings in, notify not yet
+        time.sleep(0.2)
+        assert not any(p.get("newest") == 10_000 for p in _wall_updates(sent))
+        lp.notify(10_100)
+        waited = _wait_for(lambda: any(p.get("newest") == 10_000 and p.get("pub") == 10_100
+                                       for p in _wall_updates(sent)))
+        assert waited < 0.3
+    finally:
+        lp.stop()
