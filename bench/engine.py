@@ -172,6 +172,10 @@ def report_forecast(timed: TimedStep, state: MemoryStateStore, t_eng: float, tic
           f"per {tick:g}-s tick: mean {per.mean():.3f} ms (amortised, incl. bin closes), "
           f"median {np.median(per):.3f} ms, p99 {np.percentile(per, 99):.2f} ms, "
           f"max {per.max():.1f} ms")
+    top = np.argsort(per)[::-1][:5]
+    print("forecast slowest ticks   " + ", ".join(f"{per[k]:.1f} ms at {(k + 1) * tick:g} s"
+                                                  for k in top)
+          + f"; ticks over 10 ms: {int((per > 10).sum())} of {per.size}")
     print(f"forecast output         bins closed {c['bins_closed']}, bin values "
           f"{c['bin_values']:,}, skipped {c['bin_skipped']:,}, late {c['late_dropped']}, "
           f"docs {c['docs']:,}, KPI docs {c['kpi_docs']}, warnings fired {timed.fired} "
