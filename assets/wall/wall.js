@@ -3,14 +3,21 @@
  * Dash loads every script in assets/ on every page, so this file does nothing until the
  * wall's map container (#wall-map) appears. Then it
  *   1. fetches /wall/spec.json (pydeck's Deck.to_json() + palettes + messages),
- *   2. converts the spec with deck.JSONConverter and creates ONE deck.Deck,
+ *   2. converts the spec with deck.JSONConverter (plus deck.CodedLayer from coded_layer.js)
+ *      and creates TWO deck.Deck canvases once: the static land and district outlines below
+ *      (redrawn only when the view or a toggle changes), everything else above (it owns the
+ *      controller and mirrors its view state to the one below),
  *   3. joins the "wall" room over Socket.IO and applies wall:full / wall:update messages:
- *      code arrays per layer (columnar diffs), KPI values, ticker, units, incidents, series;
- *   4. once per animation frame re-clones the changed layers by id (updateTriggers) and
- *      calls deck.setProps({layers}) — pan/zoom and the WebGL context survive every update.
+ *      code arrays per layer (columnar diffs, written in place into Uint8Arrays), KPI values,
+ *      ticker, units, incidents, series;
+ *   4. once per animation frame re-clones the changed layers by id with a bumped
+ *      updateTriggers version — for CodedLayers only the colour/size buffers are refilled,
+ *      the geometry is never rebuilt — and calls deck.setProps({layers}): pan/zoom and the
+ *      WebGL contexts survive every update.
  * A watchdog shows the stale banner when no message or no new reading arrived for
  * staleAfterS seconds, and forces a reconnect when the socket went quiet.
- * window.citycc_wall.stats exposes latency samples for tests and bench/wall.py.
+ * window.citycc_wall.stats exposes latency samples (sampled → visible, published → visible)
+ * and main-thread timings for tests and bench/wall.py.
  */
 (function () {
   "use strict";

@@ -155,3 +155,26 @@ def test_english_switch_changes_texts(wall: tuple[str, WallFeed], browser_page: 
         "document.getElementById('wall-title').textContent === '城市运行指挥中心'", timeout=5_000)
     assert browser_page.external_requests() == []
     assert browser_page.console_errors == []
+
+
+def test_zoom_survives_updates_and_both_map_layers_follow(
+        wall: tuple[str, WallFeed], browser_page: Any) -> None:
+    url, _feed = wall
+    page = browser_page.page
+    _open(page, url)
+    box = page.locator("#wall-map").bounding_box()
+    zoom0 = page.evaluate("window.citycc_wall.deck.getViewports()[0].zoom")
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    for _ in range(3):
+        page.mouse.wheel(0, -400)
+        page.wait_for_timeout(150)
+    page.wait_for_timeout(600)  # the zoom transition ends
+    zoomed = page.evaluate("window.citycc_wall.deck.getViewports()[0].zoom")
+    assert zoomed > zoom0 + 0.5
+    applied = page.evaluate("window.citycc_wall.stats.applied")
+    page.wait_for_function(f"window.citycc_wall.stats.applied > {applied + 1}", timeout=5_000)
+    # live updates did not reset the view; the static canvas (land, outlines) follows it
+    views = page.evaluate("[window.citycc_wall.deck.getViewports()[0].zoom,"
+                          " window.citycc_wall.base.getViewports()[0].zoom]")
+    assert abs(views[0] - zoomed) < 1e-6 and abs(views[1] - zoomed) < 1e-6, views
+    assert browser_page.console_errors == []
