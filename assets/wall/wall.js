@@ -4,9 +4,12 @@
  * wall's map container (#wall-map) appears. Then it
  *   1. fetches /wall/spec.json (pydeck's Deck.to_json() + palettes + messages),
  *   2. converts the spec with deck.JSONConverter (plus deck.CodedLayer from coded_layer.js)
- *      and creates TWO deck.Deck canvases once: the static land and district outlines below
- *      (redrawn only when the view or a toggle changes), everything else above (it owns the
- *      controller and mirrors its view state to the one below),
+ *      and creates THREE deck.Deck canvases once: the static land and district outlines at
+ *      the bottom (redrawn only when the view or a toggle changes), the grid cells in the
+ *      middle and everything else on top (it owns the controller, mirrors its view state to
+ *      the two below and picks cells there for hover/click). An update redraws the cells in
+ *      one frame and the top canvas in the next, so no frame pays for all objects at once,
+ *      which on a software GL (SwiftShader) is the difference between ~100 and ~50 ms,
  *   3. joins the "wall" room over Socket.IO and applies wall:full / wall:update messages:
  *      code arrays per layer (columnar diffs, written in place into Uint8Arrays), KPI values,
  *      ticker, units, incidents, series;
@@ -110,13 +113,22 @@
       viewState: props.initialViewState, controller: false, layers: [],
       style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
     }));
+    if (W.mid) { W.mid.finalize(); }
+    W.mid = new deck.Deck(Object.assign({}, common, {
+      viewState: props.initialViewState, controller: false, layers: [],
+      style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
+    }));
     W.deck = new deck.Deck(Object.assign({}, common, {
       initialViewState: props.initialViewState, controller: true, layers: [],
-      getTooltip: tooltip, onClick: onClick,
-      onViewStateChange: function (p) { W.base.setProps({ viewState: p.viewState }); return p.viewState; },
+      getTooltip: function (info) { return tooltip(withCells(info)); },
+      onClick: function (info) { return onClick(withCells(info)); },
+      onViewStateChange: function (p) {
+        W.base.setProps({ viewState: p.viewState }); W.mid.setProps({ viewState: p.viewState });
+        return p.viewState;
+      },
       style: { position: "absolute", left: 0, top: 0 }
     }));
-    setLayers();
+    setLayers(true);
     setupToggles(); legend(); translate(); connect();
     new MutationObserver(function () {
       if (S && S.lang !== lang()) { S.lang = lang(); onLanguage(); }
@@ -128,15 +140,27 @@
 
   // ------------------------------------------------------------------ layers
   var STATIC_LAYERS = { land: true, districts: true };
-  function setLayers() {
+  var MID_LAYERS = { cells: true };
+  function setLayers(now) {
     var all = buildLayers();
     var below = all.filter(function (l) { return STATIC_LAYERS[l.id]; });
-    var above = all.filter(function (l) { return !STATIC_LAYERS[l.id]; });
+    var mid = all.filter(function (l) { return MID_LAYERS[l.id]; });
+    var above = all.filter(function (l) { return !STATIC_LAYERS[l.id] && !MID_LAYERS[l.id]; });
     // the static deck gets new props only when a toggle changed them (same layer objects
     // otherwise), so it does not redraw on data updates
     var key = below.map(function (l) { return l.id + ":" + l.props.visible; }).join(",");
     if (key !== S.baseKey) { S.baseKey = key; W.base.setProps({ layers: below }); }
-    W.deck.setProps({ layers: above });
+    // the grid cells and the rest are redrawn in consecutive frames, so that no single frame
+    // pays for all 20 000 objects on a software GL
+    W.mid.setProps({ layers: mid });
+    if (now) { W.deck.setProps({ layers: above }); return; }
+    requestAnimationFrame(function () { W.deck.setProps({ layers: above }); });
+  }
+  // hover and click reach the top canvas only: objects there win, else the grid cell below
+  function withCells(info) {
+    if (info.object || info.x == null || !W.mid) { return info; }
+    var cell = W.mid.pickObject({ x: info.x, y: info.y, radius: 0 });
+    return cell || info;
   }
   function codedColor(id) {
     var pal = W.cfg.palettes[id];
@@ -307,8 +331,9 @@
     if (S.pendingLatency != null || S.pendingPub != null) {
       var sampled = S.pendingLatency, published = S.pendingPub;
       S.pendingLatency = null; S.pendingPub = null;
-      // the next frame is the one that shows it: measure there
-      requestAnimationFrame(function () {
+      // the frame after next shows it all (the top canvas is updated one frame after the
+      // cells, see setLayers): measure there
+      requestAnimationFrame(function () { requestAnimationFrame(function () {
         var now = Date.now();
         if (sampled != null) { W.stats.latency.push(now - sampled); }
         if (W.stats.latency.length > 5000) { W.stats.latency.shift(); }
@@ -316,7 +341,7 @@
           W.stats.latencyPub.push(now - published);
           if (W.stats.latencyPub.length > 5000) { W.stats.latencyPub.shift(); }
         }
-      });
+      }); });
     }
   }
 

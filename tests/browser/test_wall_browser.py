@@ -178,3 +178,28 @@ def test_zoom_survives_updates_and_both_map_layers_follow(
                           " window.citycc_wall.base.getViewports()[0].zoom]")
     assert abs(views[0] - zoomed) < 1e-6 and abs(views[1] - zoomed) < 1e-6, views
     assert browser_page.console_errors == []
+
+
+def test_hover_reaches_grid_cells_on_the_canvas_below(
+        wall: tuple[str, WallFeed], browser_page: Any) -> None:
+    url, _feed = wall
+    page = browser_page.page
+    _open(page, url)
+    # the middle of a grid cell far from stations and roads: the top canvas has no object
+    # there, so the tooltip must come from the cells canvas below it
+    xy = page.evaluate("""() => {
+      const W = window.citycc_wall, vp = W.deck.getViewports()[0];
+      const r = document.getElementById('wall-map').getBoundingClientRect();
+      for (const c of W.state.base.cells.props.data) {
+        const n = c.polygon.length, lon = c.polygon.reduce((a, p) => a + p[0], 0) / n,
+              lat = c.polygon.reduce((a, p) => a + p[1], 0) / n;
+        const [x, y] = vp.project([lon, lat]);
+        if (x < 20 || y < 20 || x > r.width - 20 || y > r.height - 20) continue;
+        if (!W.deck.pickObject({x, y, radius: 2})) return [r.left + x, r.top + y, c.cell];
+      }
+      return null;
+    }""")
+    assert xy is not None
+    page.mouse.move(xy[0], xy[1])
+    page.wait_for_selector(".wall-tooltip", state="visible", timeout=3_000)
+    assert xy[2] in page.inner_text(".wall-tooltip")
