@@ -47,9 +47,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from models.forecast.batch import infer_period_s, read_csv  # noqa: E402
+from models.forecast.batch import infer_period_s  # noqa: E402
 from models.forecast.config import ForecastConfig  # noqa: E402
 from models.forecast.streaming import StreamingForecaster  # noqa: E402
+from models.series_csv import read_series  # noqa: E402
 
 DAY_S = 86_400
 
@@ -77,7 +78,7 @@ class Dataset:
 def load_traffic(root: Path) -> list[Series]:
     out = []
     for p in sorted((root / "nab/data/realTraffic").glob("*.csv")):
-        _rows, ts, val = read_csv(p)
+        _tt, _vt, ts, val = read_series(p)
         out.append(Series(p.stem, ts, val))
     return out
 

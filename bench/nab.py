@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from nab_scorer import PROFILES, load_windows, score_prepared  # noqa: E402
 
-from models.anomaly.batch import read_series  # noqa: E402
 from models.anomaly.config import DetectorConfig  # noqa: E402
 from models.anomaly.univariate import UnivariateDetector  # noqa: E402
 from models.anomaly.univariate_kernel import score_kernel  # noqa: E402
+from models.series_csv import read_series  # noqa: E402
 
 
 def load_corpus(data: Path) -> dict[str, tuple[np.ndarray, np.ndarray, list]]:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import math
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -28,62 +27,7 @@ import numpy.typing as npt
 
 from models.forecast.config import ForecastConfig
 from models.forecast.streaming import StreamingForecaster
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def parse_timestamp(text: str) -> int:
-    """Epoch milliseconds of an ISO-8601 timestamp (naive = UTC) or of a number of seconds.
-
-    >>> parse_timestamp("1970-01-01 00:01:00")
-    60000
-    """
-    text = text.strip()
-    try:
-        return round(float(text) * 1000)
-    except ValueError:
-        pass
-    dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return (dt - _EPOCH) // timedelta(milliseconds=1)
-
-
-def _value(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
-
-
-def read_csv(path: Path) -> tuple[list[list[str]], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Rows ``[timestamp_text, value_text]``, epoch ms and values (NaN where unparseable).
-
-    An unparseable timestamp repeats the previous one (the row keeps its place; the forecaster
-    drops it as a duplicate).
-    """
-    with path.open(newline="") as fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(f"{path}: empty file, expected columns timestamp,value")
-        names = [h.strip().lower() for h in header]
-        if "timestamp" not in names or "value" not in names:
-            raise ValueError(f"{path}: expected columns timestamp,value, found {header}")
-        it, iv = names.index("timestamp"), names.index("value")
-        rows = [
-            [r[it] if it < len(r) else "", r[iv] if iv < len(r) else ""] for r in reader if r
-        ]
-    ts = np.zeros(len(rows), dtype=np.int64)
-    last = 0
-    for k, (t_text, _v) in enumerate(rows):
-        try:
-            last = parse_timestamp(t_text)
-        except ValueError:
-            pass
-        ts[k] = last
-    val = np.array([_value(v) for _t, v in rows], dtype=np.float64)
-    return rows, ts, val
+from models.series_csv import input_tree, read_series
 
 
 def infer_period_s(ts_ms: npt.NDArray[np.int64], default_s: float = 300.0) -> float:
@@ -140,16 +84,9 @@ def forecast_path(input: Path, output: Path, horizon: int) -> int:  # noqa: A002
     """
     if horizon < 1:
         raise ValueError("horizon must be >= 1")
-    input, output = Path(input), Path(output)  # noqa: A001
-    if input.is_dir():
-        files = sorted(p for p in input.rglob("*.csv") if p.is_file())
-        targets = [output / p.relative_to(input) for p in files]
-    elif input.is_file():
-        files, targets = [input], [output]
-    else:
-        raise FileNotFoundError(f"no such file or directory: {input}")
+    files, targets = input_tree(input, output)
     for src, dst in zip(files, targets, strict=True):
-        rows, ts, val = read_csv(src)
-        yhat, lo, hi = forecast_series(ts, val, horizon)
-        _write(dst, rows, yhat, lo, hi)
+        s = read_series(src)
+        yhat, lo, hi = forecast_series(s.ts, s.val, horizon)
+        _write(dst, [[t, v] for t, v in zip(s.ts_text, s.val_text, strict=True)], yhat, lo, hi)
     return len(files)

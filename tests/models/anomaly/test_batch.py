@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.anomaly.batch import detect_path, read_series
+from models.anomaly.batch import detect_path
 from models.anomaly.univariate import UnivariateDetector
+from models.series_csv import read_series
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "nab" / "speed_7578_head.csv"
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from models.forecast.batch import forecast_path, forecast_series, infer_period_s, read_csv
+from models.forecast.batch import forecast_path, forecast_series, infer_period_s
 from models.forecast.config import DOMAIN_HORIZONS, horizon_grid
+from models.series_csv import read_series
 
 FIXTURE = Path(__file__).resolve().parents[2] / "data" / "forecast" / "speed_7578_head.csv"
 
@@ -36,7 +37,7 @@ def test_file_output_has_one_row_per_input_row(tmp_path: Path) -> None:
 def test_file_output_equals_the_streaming_kernels(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     forecast_path(FIXTURE, out, horizon=2)
-    _rows, ts, val = read_csv(FIXTURE)
+    _tt, _vt, ts, val = read_series(FIXTURE)
     assert infer_period_s(ts) == 300.0
     yhat, _lo, _hi = forecast_series(ts, val, 2)
     written = np.array([[float(c) if c else np.nan for c in r[2:4]] for r in _read(out)[1:]])
