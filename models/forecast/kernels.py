@@ -349,28 +349,6 @@ def _issue(i, t, ctype, cst, season, week, ist, fst, loss, pend, gi, phih, arp, 
 
 
 @kernel
-def _score(i, t, y, loss, qst, pend, gi, par):
-    """Score the forecasts that fall due at step ``t`` (issued ``h`` steps ago)."""
-    g_n = gi.shape[0]
-    k_n = pend.shape[2] - 1
-    disc = par[G_DISC]
-    phase = t % g_n
-    for g in range(g_n):
-        if gi[g, GI_DUE] != phase:
-            continue
-        o = t - gi[g, GI_H]
-        slot = gi[g, GI_OFF] + (o // g_n) % gi[g, GI_LEN]
-        for k in range(k_n):
-            f = pend[i, slot, k]
-            if not math.isnan(f):
-                loss[i, g, k, 0] = disc * loss[i, g, k, 0] + abs(y - f)
-                loss[i, g, k, 1] = disc * loss[i, g, k, 1] + 1.0
-        fc = pend[i, slot, k_n]
-        if not math.isnan(fc):
-            _track(qst, i, g, y - fc, par)
-
-
-@kernel
 def _init_sensor(i, t, y, ctype, cst, season, week, ist, fst):
     """First finite reading (or first after a fault): anchor levels, keep learnt seasons."""
     m1 = season.shape[1]
@@ -422,204 +400,270 @@ def _skill(cst, i, k, e):
 
 
 @kernel
-def _update_candidates(i, t, y, ctype, cp, cst, season, week, ist, fst, par, ipar):
-    """Advance every smoothing member by one step; NaN ``y`` = no correction."""
+def _ingest_rows(r0, r1, idx, val, ts, skip, ctype, cp, cst, season, week, ist, fst, loss, qst,
+                 pend, gi, phih, arp, par, ipar, fkm, wk):
+    """Rows ``r0 .. r1 - 1`` of a batch, in order: per reading route (initialise, drop a
+    duplicate, fill a gap with NaN steps, or reset after a fault), then per step score the due
+    forecasts, advance every member and issue the forecasts of horizon ``step % G``.
+
+    Why one function: every numba call increments and decrements the reference count of each
+    array argument (an atomic operation); split into the natural helpers, one reading paid
+    about 70 such pairs, more than all the arithmetic. Only rare paths (first reading, fault
+    reset) call out.
+    """
+    period = ipar[IP_PERIOD]
+    maxgap = ipar[IP_MAXGAP]
     m1 = season.shape[1]
     m2 = week.shape[1]
-    finite = not math.isnan(y)
+    k_n = ctype.shape[0]
+    g_n = gi.shape[0]
+    disc = par[G_DISC]
     hk = par[G_HUBER] * MAD_TO_SD
     sk = par[G_SHIFTK] * MAD_TO_SD
     srun = float(ipar[IP_SHIFTRUN])
-    age = t - ist[i, I_START]
-    cyc_d = age // m1
-    cyc_w = age // m2
-    s1 = t % m1
-    s2 = t % m2
-    start = ist[i, I_START]
-    for k in range(ctype.shape[0]):
-        code = ctype[k]
-        if code == NAIVE or code == SNAIVE_DAY or code == SNAIVE_WEEK:
+    fb1 = ipar[IP_FB1]
+    fb2 = ipar[IP_FB2]
+    fk = fkm[0]
+    for r in range(r0, r1):
+        y = val[r]
+        if skip[r] != 0:
+            y = np.nan
+        i = idx[r]
+        t = ts[r] // period
+        last = ist[i, I_STEP]
+        if last >= 0 and t <= last:
+            continue  # duplicate or late reading: the state has moved past it
+        if last >= 0 and t - last - 1 > maxgap:
+            # sensor fault: drop history, issued forecasts and skill; keep the learnt seasons
+            week[i, :, WK_Y] = np.nan
+            pend[i, :, :] = np.nan
+            loss[i, :, :, :] = 0.0
+            cst[i, :, C_NE] = 0.0
+            cst[i, :, C_SLOW] = 0.0
+            ist[i, I_STEP] = -1
+            last = -1
+        if last < 0:
+            if not math.isnan(y):
+                _init_sensor(i, t, y, ctype, cst, season, week, ist, fst)
+                _issue(i, t, ctype, cst, season, week, ist, fst, loss, pend, gi, phih, arp, par,
+                       ipar, fkm, wk)
+            continue
+        # steps last+1 .. t-1 are missing (NaN), step t carries the reading
+        for st in range(last + 1, t + 1):
+            ys = y if st == t else np.nan
+            finite = not math.isnan(ys)
+            # --- score the forecasts that fall due at step st (issued h steps ago)
             if finite:
-                if code == NAIVE:
-                    f = fst[i, F_YLAST]
-                elif code == SNAIVE_DAY:
-                    f = week[i, (t - m1) % m2, WK_Y] if t - m1 >= start else np.nan
-                else:
-                    f = week[i, s2, WK_Y] if t - m2 >= start else np.nan
-                if not math.isnan(f):
-                    _skill(cst, i, k, abs(y - f))
-            continue
-        alpha = cp[k, P_ALPHA]
-        beta = cp[k, P_BETA]
-        phi = cp[k, P_PHI]
-        lev = cst[i, k, C_LEV]
-        tr = cst[i, k, C_TR]
-        pl = lev + phi * tr
-        if not finite:
-            cst[i, k, C_LEV] = pl
-            cst[i, k, C_TR] = phi * tr
-            cst[i, k, C_ARE] = cp[k, P_AR] * cst[i, k, C_ARE]
-            continue
-        s = 0.0
-        w = 0.0
-        if code == HW_ADD:
-            s = season[i, s1, SD_HW]
-            if math.isnan(s):
-                season[i, s1, SD_HW] = y - pl
-                cst[i, k, C_LEV] = pl
-                cst[i, k, C_TR] = phi * tr
-                cst[i, k, C_ARE] = 0.0
-                continue
-            base = pl + s
-        elif code == DSHW:
-            s = season[i, s1, SD_DS]
-            w = week[i, s2, WK_W]
-            if math.isnan(w):
+                phase = st % g_n
+                for g in range(g_n):
+                    if gi[g, GI_DUE] != phase:
+                        continue
+                    o = st - gi[g, GI_H]
+                    slot = gi[g, GI_OFF] + (o // g_n) % gi[g, GI_LEN]
+                    for k in range(k_n):
+                        f = pend[i, slot, k]
+                        if not math.isnan(f):
+                            loss[i, g, k, 0] = disc * loss[i, g, k, 0] + abs(ys - f)
+                            loss[i, g, k, 1] = disc * loss[i, g, k, 1] + 1.0
+                    fc = pend[i, slot, k_n]
+                    if not math.isnan(fc):
+                        _track(qst, i, g, ys - fc, par)
+                if ys < fst[i, F_MINY]:
+                    fst[i, F_MINY] = ys
+                if ys > fst[i, F_MAXY]:
+                    fst[i, F_MAXY] = ys
+            # --- advance every smoothing member by one step; NaN = no correction
+            start = ist[i, I_START]
+            age = st - start
+            cyc_d = age // m1
+            cyc_w = age // m2
+            s1 = st % m1
+            s2 = st % m2
+            for k in range(k_n):
+                code = ctype[k]
+                if code == NAIVE or code == SNAIVE_DAY or code == SNAIVE_WEEK:
+                    if finite:
+                        if code == NAIVE:
+                            f = fst[i, F_YLAST]
+                        elif code == SNAIVE_DAY:
+                            f = week[i, (st - m1) % m2, WK_Y] if st - m1 >= start else np.nan
+                        else:
+                            f = week[i, s2, WK_Y] if st - m2 >= start else np.nan
+                        if not math.isnan(f):
+                            _skill(cst, i, k, abs(ys - f))
+                    continue
+                alpha = cp[k, P_ALPHA]
+                beta = cp[k, P_BETA]
+                phi = cp[k, P_PHI]
+                lev = cst[i, k, C_LEV]
+                tr = cst[i, k, C_TR]
+                pl = lev + phi * tr
+                if not finite:
+                    cst[i, k, C_LEV] = pl
+                    cst[i, k, C_TR] = phi * tr
+                    cst[i, k, C_ARE] = cp[k, P_AR] * cst[i, k, C_ARE]
+                    continue
+                s = 0.0
                 w = 0.0
-            if math.isnan(s):
-                season[i, s1, SD_DS] = y - pl - w
-                week[i, s2, WK_W] = w
-                cst[i, k, C_LEV] = pl
-                cst[i, k, C_TR] = phi * tr
-                cst[i, k, C_ARE] = 0.0
-                continue
-            base = pl + s + w
-        elif code == HW_MUL:
-            if fst[i, F_MINY] <= 0.0 or pl <= 0.0:
-                # not a positive series (any more): keep a level so it can recover
-                cst[i, k, C_LEV] = y if y > 0.0 else 1e-9
-                cst[i, k, C_TR] = 0.0
-                cst[i, k, C_ARE] = 0.0
-                continue
-            s = season[i, s1, SD_MU]
-            if math.isnan(s):
-                season[i, s1, SD_MU] = y / pl
-                cst[i, k, C_LEV] = pl
-                cst[i, k, C_TR] = phi * tr
-                cst[i, k, C_ARE] = 0.0
-                continue
-            base = pl * s
-        else:
-            base = pl
-        eb = y - base
-        _skill(cst, i, k, abs(eb - cp[k, P_AR] * cst[i, k, C_ARE]))
-        # robust scale and Huber clip (Gelper, Fried & Croux 2010)
-        ne = cst[i, k, C_NE]
-        sc = cst[i, k, C_SC]
-        a = abs(eb)
-        if ne < 10.0:
-            ec = eb
-            sc = (sc * ne + a) / (ne + 1.0)
-        else:
-            lim = hk * sc
-            ec = eb
-            if ec > lim:
-                ec = lim
-            elif ec < -lim:
-                ec = -lim
-            cap = 2.0 * lim
-            sc = 0.95 * sc + 0.05 * (a if a < cap else cap)
-        if sc < 1e-12:
-            sc = 1e-12
-        cst[i, k, C_SC] = sc
-        cst[i, k, C_NE] = ne + 1.0
-        # level shift: a run of large errors on one side re-anchors the level
-        run = cst[i, k, C_RUN]
-        if ne >= 10.0 and a > sk * sc:
-            if eb > 0.0:
-                run = run + 1.0 if run > 0.0 else 1.0
+                if code == HW_ADD:
+                    s = season[i, s1, SD_HW]
+                    if math.isnan(s):
+                        season[i, s1, SD_HW] = ys - pl
+                        cst[i, k, C_LEV] = pl
+                        cst[i, k, C_TR] = phi * tr
+                        cst[i, k, C_ARE] = 0.0
+                        continue
+                    base = pl + s
+                elif code == DSHW:
+                    s = season[i, s1, SD_DS]
+                    w = week[i, s2, WK_W]
+                    if math.isnan(w):
+                        w = 0.0
+                    if math.isnan(s):
+                        season[i, s1, SD_DS] = ys - pl - w
+                        week[i, s2, WK_W] = w
+                        cst[i, k, C_LEV] = pl
+                        cst[i, k, C_TR] = phi * tr
+                        cst[i, k, C_ARE] = 0.0
+                        continue
+                    base = pl + s + w
+                elif code == HW_MUL:
+                    if fst[i, F_MINY] <= 0.0 or pl <= 0.0:
+                        # not a positive series (any more): keep a level so it can recover
+                        cst[i, k, C_LEV] = ys if ys > 0.0 else 1e-9
+                        cst[i, k, C_TR] = 0.0
+                        cst[i, k, C_ARE] = 0.0
+                        continue
+                    s = season[i, s1, SD_MU]
+                    if math.isnan(s):
+                        season[i, s1, SD_MU] = ys / pl
+                        cst[i, k, C_LEV] = pl
+                        cst[i, k, C_TR] = phi * tr
+                        cst[i, k, C_ARE] = 0.0
+                        continue
+                    base = pl * s
+                else:
+                    base = pl
+                eb = ys - base
+                _skill(cst, i, k, abs(eb - cp[k, P_AR] * cst[i, k, C_ARE]))
+                # robust scale and Huber clip (Gelper, Fried & Croux 2010)
+                ne = cst[i, k, C_NE]
+                sc = cst[i, k, C_SC]
+                a = abs(eb)
+                if ne < 10.0:
+                    ec = eb
+                    sc = (sc * ne + a) / (ne + 1.0)
+                else:
+                    lim = hk * sc
+                    ec = eb
+                    if ec > lim:
+                        ec = lim
+                    elif ec < -lim:
+                        ec = -lim
+                    cap = 2.0 * lim
+                    sc = 0.95 * sc + 0.05 * (a if a < cap else cap)
+                if sc < 1e-12:
+                    sc = 1e-12
+                cst[i, k, C_SC] = sc
+                cst[i, k, C_NE] = ne + 1.0
+                # level shift: a run of large errors on one side re-anchors the level
+                run = cst[i, k, C_RUN]
+                if ne >= 10.0 and a > sk * sc:
+                    if eb > 0.0:
+                        run = run + 1.0 if run > 0.0 else 1.0
+                    else:
+                        run = run - 1.0 if run < 0.0 else -1.0
+                else:
+                    run = 0.0
+                shift = abs(run) >= srun
+                if shift:
+                    run = 0.0
+                cst[i, k, C_RUN] = run
+                gam = cp[k, P_GAMMA]
+                g_eff = gam if gam * (cyc_d + 1) > 1.0 else 1.0 / (cyc_d + 1.0)
+                if code == HW_MUL:
+                    if shift:
+                        lev = ys / s
+                        tr = 0.0
+                    else:
+                        lev = pl + alpha * ec / s
+                        tr = phi * tr + beta * ec / s
+                        sn = s + g_eff * ec / pl
+                        season[i, s1, SD_MU] = min(max(sn, 0.1), 10.0)
+                    if lev <= 1e-9:
+                        lev = 1e-9
+                elif shift:
+                    lev = pl + eb
+                    tr = 0.0
+                else:
+                    lev = pl + alpha * ec
+                    tr = phi * tr + beta * ec
+                    if code == HW_ADD:
+                        season[i, s1, SD_HW] = s + g_eff * ec
+                    elif code == DSHW:
+                        season[i, s1, SD_DS] = s + g_eff * ec
+                        gamw = cp[k, P_GAMMAW]
+                        gw_eff = gamw
+                        if cyc_w >= 1 and gamw * (cyc_w + 1) < 1.0:
+                            gw_eff = 1.0 / (cyc_w + 1.0)
+                        week[i, s2, WK_W] = w + gw_eff * ec
+                cst[i, k, C_LEV] = lev
+                cst[i, k, C_TR] = tr
+                cst[i, k, C_ARE] = 0.0 if shift else ec
+            week[i, s2, WK_Y] = ys
+            if finite:
+                fst[i, F_YLAST] = ys
+                ist[i, I_MISS] = 0
+                ist[i, I_NOBS] += 1
             else:
-                run = run - 1.0 if run < 0.0 else -1.0
-        else:
-            run = 0.0
-        shift = abs(run) >= srun
-        if shift:
-            run = 0.0
-        cst[i, k, C_RUN] = run
-        gam = cp[k, P_GAMMA]
-        g_eff = gam if gam * (cyc_d + 1) > 1.0 else 1.0 / (cyc_d + 1.0)
-        if code == HW_MUL:
-            if shift:
-                lev = y / s
-                tr = 0.0
-            else:
-                lev = pl + alpha * ec / s
-                tr = phi * tr + beta * ec / s
-                sn = s + g_eff * ec / pl
-                season[i, s1, SD_MU] = min(max(sn, 0.1), 10.0)
-            if lev <= 1e-9:
-                lev = 1e-9
-        elif shift:
-            lev = pl + eb
-            tr = 0.0
-        else:
-            lev = pl + alpha * ec
-            tr = phi * tr + beta * ec
-            if code == HW_ADD:
-                season[i, s1, SD_HW] = s + g_eff * ec
-            elif code == DSHW:
-                season[i, s1, SD_DS] = s + g_eff * ec
-                gamw = cp[k, P_GAMMAW]
-                gw_eff = gamw
-                if cyc_w >= 1 and gamw * (cyc_w + 1) < 1.0:
-                    gw_eff = 1.0 / (cyc_w + 1.0)
-                week[i, s2, WK_W] = w + gw_eff * ec
-        cst[i, k, C_LEV] = lev
-        cst[i, k, C_TR] = tr
-        cst[i, k, C_ARE] = 0.0 if shift else ec
-
-
-@kernel
-def _advance(i, t, y, ctype, cp, cst, season, week, ist, fst, loss, qst, pend, gi, phih, arp,
-             par, ipar, fkm, wk):
-    """One step of one sensor: score due forecasts, update, issue new forecasts."""
-    if not math.isnan(y):
-        _score(i, t, y, loss, qst, pend, gi, par)
-        if y < fst[i, F_MINY]:
-            fst[i, F_MINY] = y
-        if y > fst[i, F_MAXY]:
-            fst[i, F_MAXY] = y
-    _update_candidates(i, t, y, ctype, cp, cst, season, week, ist, fst, par, ipar)
-    week[i, t % week.shape[1], WK_Y] = y
-    if math.isnan(y):
-        ist[i, I_MISS] += 1
-    else:
-        fst[i, F_YLAST] = y
-        ist[i, I_MISS] = 0
-        ist[i, I_NOBS] += 1
-    ist[i, I_STEP] = t
-    ist[i, I_SINCE] += 1
-    _issue(i, t, ctype, cst, season, week, ist, fst, loss, pend, gi, phih, arp, par, ipar,
-           fkm, wk)
-
-
-@kernel
-def _ingest(i, t, y, ctype, cp, cst, season, week, ist, fst, loss, qst, pend, gi, phih, arp,
-            par, ipar, fkm, wk):
-    """Route one reading: initialise, drop duplicates, fill gaps with NaN steps, or reset."""
-    last = ist[i, I_STEP]
-    if last >= 0 and t <= last:
-        return  # duplicate or late reading: the state has moved past it
-    if last >= 0 and t - last - 1 > ipar[IP_MAXGAP]:
-        # sensor fault: drop history, issued forecasts and skill; keep the learnt seasons
-        week[i, :, WK_Y] = np.nan
-        pend[i, :, :] = np.nan
-        loss[i, :, :, :] = 0.0
-        cst[i, :, C_NE] = 0.0
-        cst[i, :, C_SLOW] = 0.0
-        ist[i, I_STEP] = -1
-        last = -1
-    if last < 0:
-        if not math.isnan(y):
-            _init_sensor(i, t, y, ctype, cst, season, week, ist, fst)
-            _issue(i, t, ctype, cst, season, week, ist, fst, loss, pend, gi, phih, arp, par,
-                   ipar, fkm, wk)
-        return
-    for s in range(last + 1, t):
-        _advance(i, s, np.nan, ctype, cp, cst, season, week, ist, fst, loss, qst, pend, gi,
-                 phih, arp, par, ipar, fkm, wk)
-    _advance(i, t, y, ctype, cp, cst, season, week, ist, fst, loss, qst, pend, gi, phih, arp,
-             par, ipar, fkm, wk)
+                ist[i, I_MISS] += 1
+            ist[i, I_STEP] = st
+            ist[i, I_SINCE] += 1
+            # --- issue the forecasts of tracked horizon g = st % G (as _bank_forecast at one h)
+            g = st % g_n
+            h = gi[g, GI_H]
+            slot = gi[g, GI_OFF] + (st // g_n) % gi[g, GI_LEN]
+            ylast = fst[i, F_YLAST]
+            positive = fst[i, F_MINY] > 0.0
+            rng = fst[i, F_MAXY] - fst[i, F_MINY]
+            band_lo = fst[i, F_MINY] - rng
+            band_hi = fst[i, F_MAXY] + rng
+            f1 = (st + h) % m1
+            f2 = (st + h) % m2
+            jd = st + h - m1 * ((h + m1 - 1) // m1)
+            jw = st + h - m2 * ((h + m2 - 1) // m2)
+            for k in range(k_n):
+                code = ctype[k]
+                if code == NAIVE:
+                    f = ylast
+                elif code == SNAIVE_DAY:
+                    f = week[i, jd % m2, WK_Y] if jd >= start else np.nan
+                elif code == SNAIVE_WEEK:
+                    f = week[i, f2, WK_Y] if jw >= start else np.nan
+                else:
+                    f = cst[i, k, C_LEV] + phih[k, h] * cst[i, k, C_TR]
+                    if code != HOLT:
+                        corr = arp[k, h] * cst[i, k, C_ARE]
+                        if code == HW_ADD:
+                            f = f + season[i, f1, SD_HW] + corr
+                        elif code == DSHW:
+                            w = week[i, f2, WK_W]
+                            if math.isnan(w):
+                                w = 0.0
+                            f = f + season[i, f1, SD_DS] + w + corr
+                        elif code == HW_MUL:
+                            f = f * season[i, f1, SD_MU] + corr if positive else np.nan
+                        else:
+                            f = np.nan
+                if f < band_lo:
+                    f = band_lo
+                elif f > band_hi:
+                    f = band_hi
+                fk[k] = f
+            _weights(loss, cst, i, g, par, ipar, wk)
+            for k in range(k_n):
+                pend[i, slot, k] = fk[k]
+            pend[i, slot, k_n] = _combine(fk, wk, fb1, fb2)
 
 
 @kernel
@@ -634,13 +678,8 @@ def update(idx, val, ts, skip, ist, fst, cst, season, week, loss, qst, pend, cty
     k_n = ctype.shape[0]
     fkm = np.empty((1, k_n))
     wk = np.empty(k_n)
-    period = ipar[IP_PERIOD]
-    for r in range(idx.shape[0]):
-        y = val[r]
-        if skip[r] != 0:
-            y = np.nan
-        _ingest(idx[r], ts[r] // period, y, ctype, cp, cst, season, week, ist, fst, loss, qst,
-                pend, gi, phih, arp, par, ipar, fkm, wk)
+    _ingest_rows(0, idx.shape[0], idx, val, ts, skip, ctype, cp, cst, season, week, ist, fst,
+                 loss, qst, pend, gi, phih, arp, par, ipar, fkm, wk)
 
 
 @kernel
@@ -754,12 +793,9 @@ def run_series(val, ts, skip, ist, fst, cst, season, week, loss, qst, pend, ctyp
     wg = np.empty((g_n, k_n))
     wk = np.empty(k_n)
     qg = np.empty((g_n, 2))
-    period = ipar[IP_PERIOD]
+    idx0 = np.zeros(val.shape[0], dtype=np.int64)
     for r in range(val.shape[0]):
-        y = val[r]
-        if skip[r] != 0:
-            y = np.nan
-        _ingest(0, ts[r] // period, y, ctype, cp, cst, season, week, ist, fst, loss, qst, pend,
-                gi, phih, arp, par, ipar, fk1, wk)
+        _ingest_rows(r, r + 1, idx0, val, ts, skip, ctype, cp, cst, season, week, ist, fst, loss,
+                     qst, pend, gi, phih, arp, par, ipar, fk1, wk)
         _forecast_one(0, r, ist, fst, cst, season, week, loss, qst, ctype, gi, hmap, hfrac, phih,
                       arp, par, ipar, out, lo, hi, fkm, wg, wk, qg)
