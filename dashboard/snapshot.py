@@ -8,7 +8,7 @@ from config.city.registry import SensorRegistry
 from dashboard.health import HealthSnapshot
 from layouts.status import DomainRow, SensorRow, StatusView
 from streams.messages import DOMAINS
-from streams.state import StateStore
+from streams.state import StateStore, latest_column
 
 #: fault codes of the anomaly engine, for display
 FAULT_NAMES = {0: "", 1: "stuck", 2: "dropout", 3: "spike", 4: "drift", 5: "out_of_range"}
@@ -30,10 +30,10 @@ def status_view(
     h = health(state, now_ms, stale_after_s, pushed)
     snap = state.latest_all()
     n = len(registry)
-    values = _column(snap, "value", n)
-    ts = _column(snap, "ts", n)
-    score = np.nan_to_num(_column(snap, "score", n), nan=0.0)
-    fault = np.nan_to_num(_column(snap, "fault", n), nan=0.0).astype(np.int64)
+    values = latest_column(snap, "value", n)
+    ts = latest_column(snap, "ts", n)
+    score = np.nan_to_num(latest_column(snap, "score", n), nan=0.0)
+    fault = np.nan_to_num(latest_column(snap, "fault", n), nan=0.0).astype(np.int64)
     fresh = np.isfinite(ts) & (ts >= now_ms - 5 * 60_000)
     rows = []
     for code, domain in enumerate(DOMAINS):
@@ -56,11 +56,3 @@ def status_view(
     return StatusView(h.status, counters, h.age_s, rows, dead, top, now_ms)
 
 
-def _column(snap: dict[str, np.ndarray], name: str, n: int) -> np.ndarray:
-    col = snap.get(name)
-    if col is None:
-        return np.full(n, np.nan)
-    arr = np.asarray(col, dtype=np.float64)
-    if len(arr) < n:
-        arr = np.concatenate([arr, np.full(n - len(arr), np.nan)])
-    return arr[:n]

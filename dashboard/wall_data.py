@@ -39,6 +39,7 @@ from models.indices.aqi_china_tables import POLLUTANTS
 from models.indices.traffic import tpi_from_times, traffic_level_codes, weighted_tpi
 from models.indices.water import ABOVE_MAX, BELOW_MIN, pressure_compliance, quality_codes
 from streams.messages import DOMAINS
+from streams.state import latest_column
 
 I8 = npt.NDArray[np.int8]
 F64 = npt.NDArray[np.float64]
@@ -83,14 +84,6 @@ class WallFrame:
     incidents: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _col(snap: Mapping[str, np.ndarray], name: str, n: int) -> F64:
-    col = snap.get(name)
-    if col is None:
-        return np.full(n, np.nan)
-    arr = np.asarray(col, dtype=np.float64)
-    if len(arr) < n:
-        arr = np.concatenate([arr, np.full(n - len(arr), np.nan)])
-    return arr[:n]
 
 
 def _take(values: F64, idx: I64) -> F64:
@@ -195,10 +188,10 @@ class WallModel:
     ) -> WallFrame:
         """Status codes and KPIs for one snapshot of ``state.latest_all()``."""
         n = self.n
-        value = _col(latest, "value", n)
-        ts = _col(latest, "ts", n)
-        score = np.nan_to_num(_col(latest, "score", n), nan=0.0)
-        fault = np.nan_to_num(_col(latest, "fault", n), nan=0.0)
+        value = latest_column(latest, "value", n)
+        ts = latest_column(latest, "ts", n)
+        score = np.nan_to_num(latest_column(latest, "score", n), nan=0.0)
+        fault = np.nan_to_num(latest_column(latest, "fault", n), nan=0.0)
         has = np.isfinite(value)
 
         kpis: dict[str, Any] = {}

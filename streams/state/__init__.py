@@ -4,8 +4,10 @@
 against :class:`StateStore`.
 """
 
-from streams.state.base import LATEST_COLUMNS, StateError, StateStore
+from streams.state.base import LATEST_COLUMNS, StateError, StateStore, latest_column
 from streams.state.factory import factory
 from streams.state.memory import MemoryStateStore
 
-__all__ = ["LATEST_COLUMNS", "MemoryStateStore", "StateError", "StateStore", "factory"]
+__all__ = [
+    "LATEST_COLUMNS", "MemoryStateStore", "StateError", "StateStore", "factory", "latest_column",
+]

@@ -137,3 +137,18 @@ def check_aggregates(values: Mapping[str, float]) -> dict[str, float]:
 
 def empty_latest(n: int) -> dict[str, FloatArray]:
     return {c: np.full(n, np.nan) for c in LATEST_COLUMNS}
+
+
+def latest_column(snap: Mapping[str, FloatArray], name: str, n: int) -> FloatArray:
+    """Column ``name`` of a :meth:`StateStore.latest_all` snapshot, exactly ``n`` long.
+
+    The snapshot only reaches the highest index seen so far; readers that index by the
+    registry's dense index get NaN for sensors not heard from yet.
+    """
+    col = snap.get(name)
+    if col is None:
+        return np.full(n, np.nan)
+    arr = np.asarray(col, dtype=np.float64)
+    if len(arr) < n:
+        arr = np.concatenate([arr, np.full(n - len(arr), np.nan)])
+    return arr[:n]
