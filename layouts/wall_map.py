@@ -74,6 +74,8 @@ CODE_LABELS: dict[str, list[str]] = {
 DISTRICT_LINE: RGBA = [120, 170, 230, 200]
 #: road line width in pixels by traffic code: heavy and severe congestion drawn wider
 ROAD_WIDTHS = [1.5, 1.5, 1.5, 1.5, 3.0, 3.0]
+#: roads narrower than this (px) are drawn as 1-px GL lines: half the vertices on a software GL
+ROAD_THIN_BELOW = 2.0
 
 
 def code_names() -> dict[str, list[dict[str, str]]]:
@@ -158,7 +160,9 @@ def layers(rows: MapRows) -> list[pdk.Layer]:
         pdk.Layer("CodedLayer", id="roads", pickable=True, mode="lines",
                   data=[{"segment": r["segment"], "name": r["name"], "road_class":
                          r["road_class"], "path": _round(r["path"])} for r in rows.roads],
-                  palette=PALETTES["roads"], pixel_sizes=ROAD_WIDTHS),
+                  palette=PALETTES["roads"], pixel_sizes=ROAD_WIDTHS,
+                  # free-flowing roads as 1-px GL lines, congested ones as wide quads
+                  thin_below=ROAD_THIN_BELOW),
         pdk.Layer("CodedLayer", id="water", pickable=True, mode="points",
                   data=_points(rows.water, ("id", "zone", "district")),
                   palette=PALETTES["water"], pixel_sizes=[2.5]),

@@ -14,8 +14,12 @@
  * Props: data (rows; lines read row.path = [[lon, lat], ...], points read row.p = [lon, lat]),
  * mode "lines" | "points", codes (Uint8Array), palette ([[r, g, b, a], ...] by code),
  * pixelSizes ([px by code]: line width or point radius), stroke ([r, g, b, a] ring, points only).
+ * thinBelow (lines only): segments whose width is under this many pixels are drawn as 1-px GL
+ * lines (2 vertices, no extrusion) and only the wider ones as quads — a software GL's cost is
+ * mostly per shaded vertex, so a road network where most segments flow freely draws in about
+ * half the time; which segment goes where is re-sorted (two index buffers) when codes change.
  *   new CodedLayer({id: "roads", data: rows, mode: "lines", codes, palette, pixelSizes: [1.5],
- *                   updateTriggers: {getCode: version}})
+ *                   thinBelow: 2, updateTriggers: {getCode: version}})
  */
 (function () {
   "use strict";
@@ -35,6 +39,8 @@
     "  vec4 p = project_common_position_to_clipspace(geometry.position);\n" +
     "#ifdef CODED_POINTS\n" +
     "  vec2 offset = corners * sizes;\n" +
+    "#elif defined(CODED_THIN)\n" +
+    "  vec2 offset = vec2(0.0);\n" +
     "#else\n" +
     // the segment's direction in common (Web Mercator) space, precomputed: one projection
     // per vertex instead of two
@@ -145,10 +151,14 @@
         rebuilt = true;
       }
       super.updateState(params);
+      this.state.splitDirty = true;
       if (!this.state.model || rebuilt || flags.extensionsChanged || props.mode !== old.mode ||
           String(props.stroke) !== String(old.stroke)) {
-        if (this.state.model) { this.state.model.destroy(); }
+        this.destroyModels();
         this.state.model = this.makeModel();
+        this.state.thinModel = this.thinned() ? this.makeThinModel() : null;
+        this.state.models = this.state.thinModel ? [this.state.model, this.state.thinModel]
+          : [this.state.model];
         this.getAttributeManager().invalidateAll();
       }
     }
@@ -170,6 +180,50 @@
         topology: "triangle-list", isInstanced: false, indexBuffer: this.state.indexBuffer,
         vertexCount: geom.indices.length
       }));
+    }
+    thinned() { return this.props.mode !== "points" && this.props.thinBelow > 0; }
+    makeThinModel() {
+      var geom = this.state.geom, q = geom.n / 4;
+      if (this.state.thinIndexBuffer) { this.state.thinIndexBuffer.destroy(); }
+      this.state.thinIndexBuffer = this.context.device.createBuffer({
+        usage: 0x0010, indexType: "uint32", data: new Uint32Array(Math.max(2, q * 2))
+      });
+      var sh = this.getShaders();
+      sh.defines = Object.assign({}, sh.defines, { CODED_THIN: 1 });
+      return new ModelClass(this.context.device, Object.assign(sh, {
+        id: this.props.id + "-thin", bufferLayout: this.getAttributeManager().getBufferLayouts(),
+        topology: "line-list", isInstanced: false, indexBuffer: this.state.thinIndexBuffer,
+        vertexCount: 0
+      }));
+    }
+    splitByWidth() {
+      // quads (6 indices) for segments at least thinBelow px wide, one GL line (its two
+      // centre-line ends: corners 0 and 2 of the quad, extrusion off) for the others
+      var geom = this.state.geom, q = geom.n / 4, codes = this.props.codes;
+      var sizes = this.props.pixelSizes, limit = this.props.thinBelow, obj = geom.object;
+      var wide = this.state.wideIdx, thin = this.state.thinIdx;
+      if (!wide || wide.length !== q * 6) {
+        wide = this.state.wideIdx = new Uint32Array(q * 6);
+        thin = this.state.thinIdx = new Uint32Array(q * 2);
+      }
+      var nw = 0, nt = 0;
+      for (var s = 0; s < q; s++) {
+        var v = s * 4, w = sizes[codes ? codes[obj[v]] : 0];
+        if (w === undefined) { w = sizes[0]; }
+        if (w >= limit) {
+          for (var k = 0; k < 6; k++) { wide[nw++] = v + QUAD[k]; }
+        } else { thin[nt++] = v; thin[nt++] = v + 2; }
+      }
+      if (nw) { this.state.indexBuffer.write(wide.subarray(0, nw)); }
+      if (nt) { this.state.thinIndexBuffer.write(thin.subarray(0, nt)); }
+      this.state.model.setVertexCount(nw);
+      this.state.thinModel.setVertexCount(nt);
+      this.state.splitDirty = false;
+    }
+    destroyModels() {
+      if (this.state.model) { this.state.model.destroy(); }
+      if (this.state.thinModel) { this.state.thinModel.destroy(); }
+      this.state.model = null; this.state.thinModel = null;
     }
     fillColors(attribute) {
       var geom = this.state.geom, out = attribute.value, codes = this.props.codes;
@@ -195,17 +249,23 @@
       }
     }
     draw() {
-      if (this.state.geom.n) { this.state.model.draw(this.context.renderPass); }
+      if (!this.state.geom.n) { return; }
+      if (!this.state.thinModel) { this.state.model.draw(this.context.renderPass); return; }
+      if (this.state.splitDirty) { this.splitByWidth(); }
+      if (this.state.model.vertexCount) { this.state.model.draw(this.context.renderPass); }
+      if (this.state.thinModel.vertexCount) { this.state.thinModel.draw(this.context.renderPass); }
     }
     finalizeState(context) {
       super.finalizeState(context);
-      if (this.state.model) { this.state.model.destroy(); }
+      this.destroyModels();
       if (this.state.indexBuffer) { this.state.indexBuffer.destroy(); }
+      if (this.state.thinIndexBuffer) { this.state.thinIndexBuffer.destroy(); }
     }
   }
   CodedLayer.layerName = "CodedLayer";
   CodedLayer.defaultProps = {
     mode: "lines", codes: null, palette: [[128, 128, 128, 255]], pixelSizes: [1], stroke: null,
+    thinBelow: 0,
     // a function, so that deck never treats the colour buffers as constant; the colours come
     // from `codes` (see fillColors) and updateTriggers.getCode says when they changed
     getCode: { type: "accessor", value: function (_d, info) { return info.index; } }

@@ -4,12 +4,13 @@
  * wall's map container (#wall-map) appears. Then it
  *   1. fetches /wall/spec.json (pydeck's Deck.to_json() + palettes + messages),
  *   2. converts the spec with deck.JSONConverter (plus deck.CodedLayer from coded_layer.js)
- *      and creates THREE deck.Deck canvases once: the static land and district outlines at
- *      the bottom (redrawn only when the view or a toggle changes), the grid cells in the
- *      middle and everything else on top (it owns the controller, mirrors its view state to
- *      the two below and picks cells there for hover/click). An update redraws the cells in
- *      one frame and the top canvas in the next, so no frame pays for all objects at once,
- *      which on a software GL (SwiftShader) is the difference between ~100 and ~50 ms,
+ *      and creates FOUR deck.Deck canvases once: the static land and district outlines at
+ *      the bottom (redrawn only when the view or a toggle changes), the grid cells, the
+ *      roads, and everything else on top (it owns the controller, mirrors its view state to
+ *      the three below and picks roads and cells there for hover/click). An update redraws
+ *      the cells, the roads and the top canvas in three successive frames, so no frame pays
+ *      for more than one heavy layer: on a software GL (SwiftShader) two of them in one
+ *      frame already cost more than 50 ms,
  *   3. joins the "wall" room over Socket.IO and applies wall:full / wall:update messages:
  *      code arrays per layer (columnar diffs, written in place into Uint8Arrays), KPI values,
  *      ticker, units, incidents, series;
@@ -118,12 +119,18 @@
       viewState: props.initialViewState, controller: false, layers: [],
       style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
     }));
+    if (W.roads) { W.roads.finalize(); }
+    W.roads = new deck.Deck(Object.assign({}, common, {
+      viewState: props.initialViewState, controller: false, layers: [],
+      style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
+    }));
     W.deck = new deck.Deck(Object.assign({}, common, {
       initialViewState: props.initialViewState, controller: true, layers: [],
       getTooltip: function (info) { return tooltip(withCells(info)); },
       onClick: function (info) { return onClick(withCells(info)); },
       onViewStateChange: function (p) {
         W.base.setProps({ viewState: p.viewState }); W.mid.setProps({ viewState: p.viewState });
+        W.roads.setProps({ viewState: p.viewState });
         return p.viewState;
       },
       style: { position: "absolute", left: 0, top: 0 }
@@ -141,24 +148,38 @@
   // ------------------------------------------------------------------ layers
   var STATIC_LAYERS = { land: true, districts: true };
   var MID_LAYERS = { cells: true };
+  var ROAD_LAYERS = { roads: true };
   function setLayers(now) {
     var all = buildLayers();
     var below = all.filter(function (l) { return STATIC_LAYERS[l.id]; });
     var mid = all.filter(function (l) { return MID_LAYERS[l.id]; });
-    var above = all.filter(function (l) { return !STATIC_LAYERS[l.id] && !MID_LAYERS[l.id]; });
+    var roads = all.filter(function (l) { return ROAD_LAYERS[l.id]; });
+    var above = all.filter(function (l) {
+      return !STATIC_LAYERS[l.id] && !MID_LAYERS[l.id] && !ROAD_LAYERS[l.id];
+    });
     // the static deck gets new props only when a toggle changed them (same layer objects
     // otherwise), so it does not redraw on data updates
     var key = below.map(function (l) { return l.id + ":" + l.props.visible; }).join(",");
     if (key !== S.baseKey) { S.baseKey = key; W.base.setProps({ layers: below }); }
-    // the grid cells and the rest are redrawn in consecutive frames, so that no single frame
-    // pays for all 20 000 objects on a software GL
+    // the grid cells, the roads and the rest are redrawn in successive frames, so that no
+    // single frame pays for more than one heavy layer on a software GL
+    if (now) {
+      W.mid.setProps({ layers: mid }); W.roads.setProps({ layers: roads });
+      W.deck.setProps({ layers: above });
+      return;
+    }
     W.mid.setProps({ layers: mid });
-    if (now) { W.deck.setProps({ layers: above }); return; }
-    requestAnimationFrame(function () { W.deck.setProps({ layers: above }); });
+    requestAnimationFrame(function () {
+      W.roads.setProps({ layers: roads });
+      requestAnimationFrame(function () { W.deck.setProps({ layers: above }); });
+    });
   }
-  // hover and click reach the top canvas only: objects there win, else the grid cell below
+  // hover and click reach the top canvas only: objects there win, else a road, else the
+  // grid cell below
   function withCells(info) {
     if (info.object || info.x == null || !W.mid) { return info; }
+    var road = W.roads.pickObject({ x: info.x, y: info.y, radius: 0 });
+    if (road) { return road; }
     var cell = W.mid.pickObject({ x: info.x, y: info.y, radius: 0 });
     return cell || info;
   }
@@ -315,8 +336,10 @@
     S.raf = 0;
     var t0 = performance.now();
     if (Object.keys(S.dirty.layers).length) {
-      setLayers();
+      // the map canvases start one frame after the panels (KPIs, ticker, charts), whose
+      // layout and raster would otherwise share a frame with the grid cells' redraw
       S.dirty.layers = {};
+      requestAnimationFrame(function () { setLayers(); });
     }
     var t1 = performance.now();  // deck updates buffers and draws in its own frame callback
     if (S.dirty.kpis) { renderKpis(); S.dirty.kpis = false; }
@@ -331,9 +354,10 @@
     if (S.pendingLatency != null || S.pendingPub != null) {
       var sampled = S.pendingLatency, published = S.pendingPub;
       S.pendingLatency = null; S.pendingPub = null;
-      // the frame after next shows it all (the top canvas is updated one frame after the
-      // cells, see setLayers): measure there
+      // the fourth frame from here shows it all (the cells, roads and the top canvas are
+      // updated one, two and three frames after the panels, see setLayers): measure there
       requestAnimationFrame(function () { requestAnimationFrame(function () {
+        requestAnimationFrame(function () { requestAnimationFrame(function () {
         var now = Date.now();
         if (sampled != null) { W.stats.latency.push(now - sampled); }
         if (W.stats.latency.length > 5000) { W.stats.latency.shift(); }
@@ -341,7 +365,7 @@
           W.stats.latencyPub.push(now - published);
           if (W.stats.latencyPub.length > 5000) { W.stats.latencyPub.shift(); }
         }
-      }); });
+      }); }); }); });
     }
   }
 

@@ -175,9 +175,9 @@ def test_zoom_survives_updates_and_both_map_layers_follow(
     applied = page.evaluate("window.citycc_wall.stats.applied")
     page.wait_for_function(f"window.citycc_wall.stats.applied > {applied + 1}", timeout=5_000)
     # live updates did not reset the view; the static canvas (land, outlines) follows it
-    views = page.evaluate("[window.citycc_wall.deck.getViewports()[0].zoom,"
-                          " window.citycc_wall.base.getViewports()[0].zoom]")
-    assert abs(views[0] - zoomed) < 1e-6 and abs(views[1] - zoomed) < 1e-6, views
+    views = page.evaluate("['deck', 'base', 'mid', 'roads'].map("
+                          "k => window.citycc_wall[k].getViewports()[0].zoom)")
+    assert all(abs(v - zoomed) < 1e-6 for v in views), views
     assert browser_page.console_errors == []
 
 
@@ -186,8 +186,8 @@ def test_hover_reaches_grid_cells_on_the_canvas_below(
     url, _feed = wall
     page = browser_page.page
     _open(page, url)
-    # the middle of a grid cell far from stations and roads: the top canvas has no object
-    # there, so the tooltip must come from the cells canvas below it
+    # the middle of a grid cell far from stations and roads: neither the top canvas nor the
+    # roads canvas has an object there, so the tooltip must come from the cells canvas
     xy = page.evaluate("""() => {
       const W = window.citycc_wall, vp = W.deck.getViewports()[0];
       const r = document.getElementById('wall-map').getBoundingClientRect();
@@ -196,7 +196,8 @@ def test_hover_reaches_grid_cells_on_the_canvas_below(
               lat = c.polygon.reduce((a, p) => a + p[1], 0) / n;
         const [x, y] = vp.project([lon, lat]);
         if (x < 20 || y < 20 || x > r.width - 20 || y > r.height - 20) continue;
-        if (!W.deck.pickObject({x, y, radius: 2})) return [r.left + x, r.top + y, c.cell];
+        if (!W.deck.pickObject({x, y, radius: 2}) && !W.roads.pickObject({x, y, radius: 2}))
+          return [r.left + x, r.top + y, c.cell];
       }
       return null;
     }""")
