@@ -116,17 +116,18 @@
     }));
     if (W.mid) { W.mid.finalize(); }
     W.mid = new deck.Deck(Object.assign({}, common, {
-      viewState: props.initialViewState, controller: false, layers: [],
+      viewState: props.initialViewState, controller: false, layers: [], onAfterRender: nextStage,
       style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
     }));
     if (W.roads) { W.roads.finalize(); }
     W.roads = new deck.Deck(Object.assign({}, common, {
-      viewState: props.initialViewState, controller: false, layers: [],
+      viewState: props.initialViewState, controller: false, layers: [], onAfterRender: nextStage,
       style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
     }));
     W.deck = new deck.Deck(Object.assign({}, common, {
       initialViewState: props.initialViewState, controller: true, layers: [],
       getTooltip: function (info) { return tooltip(withCells(info)); },
+      onAfterRender: afterTopRender,
       onClick: function (info) { return onClick(withCells(info)); },
       onViewStateChange: function (p) {
         W.base.setProps({ viewState: p.viewState }); W.mid.setProps({ viewState: p.viewState });
@@ -164,14 +165,27 @@
     // the grid cells, the roads and the rest are redrawn in successive frames, so that no
     // single frame pays for more than one heavy layer on a software GL
     if (now) {
+      S.stages = [];
       W.mid.setProps({ layers: mid }); W.roads.setProps({ layers: roads });
       W.deck.setProps({ layers: above });
       return;
     }
+    // each stage starts in the frame after the previous canvas actually drew (its
+    // onAfterRender), so two heavy canvases never share a frame however deck's own frame
+    // callbacks and ours interleave
+    S.stages = [[W.roads, roads], [W.deck, above]];
     W.mid.setProps({ layers: mid });
+  }
+  function nextStage() {
+    if (!S || !S.stages || !S.stages.length || S.stagePending) { return; }
+    S.stagePending = true;
     requestAnimationFrame(function () {
-      W.roads.setProps({ layers: roads });
-      requestAnimationFrame(function () { W.deck.setProps({ layers: above }); });
+      S.stagePending = false;
+      var st = S.stages.shift();
+      if (!st) { return; }
+      // the top canvas is the last stage: the update's latency is measured when it drew
+      if (st[0] === W.deck && S.seenAtTop) { S.seenOnTop = S.seenAtTop; S.seenAtTop = null; }
+      st[0].setProps({ layers: st[1] });
     });
   }
   // hover and click reach the top canvas only: objects there win, else a road, else the
@@ -335,7 +349,8 @@
   function render() {
     S.raf = 0;
     var t0 = performance.now();
-    if (Object.keys(S.dirty.layers).length) {
+    var layersDirty = Object.keys(S.dirty.layers).length > 0;
+    if (layersDirty) {
       // the map canvases start one frame after the panels (KPIs, ticker, charts), whose
       // layout and raster would otherwise share a frame with the grid cells' redraw
       S.dirty.layers = {};
@@ -352,21 +367,27 @@
     ms.map.push(t1 - t0); ms.panels.push(performance.now() - t1);
     if (ms.map.length > 600) { ms.map.shift(); ms.panels.shift(); }
     if (S.pendingLatency != null || S.pendingPub != null) {
-      var sampled = S.pendingLatency, published = S.pendingPub;
+      var seen = { sampled: S.pendingLatency, published: S.pendingPub };
       S.pendingLatency = null; S.pendingPub = null;
-      // the fourth frame from here shows it all (the cells, roads and the top canvas are
-      // updated one, two and three frames after the panels, see setLayers): measure there
-      requestAnimationFrame(function () { requestAnimationFrame(function () {
-        requestAnimationFrame(function () { requestAnimationFrame(function () {
-        var now = Date.now();
-        if (sampled != null) { W.stats.latency.push(now - sampled); }
-        if (W.stats.latency.length > 5000) { W.stats.latency.shift(); }
-        if (published != null) {
-          W.stats.latencyPub.push(now - published);
-          if (W.stats.latencyPub.length > 5000) { W.stats.latencyPub.shift(); }
-        }
-      }); }); }); });
+      // the update is all visible once the last map stage (the top canvas) has drawn: its
+      // onAfterRender records it (see nextStage); without map changes, at the next frame
+      // (an older update still on its way keeps its place: the conservative sample)
+      if (layersDirty) { S.seenAtTop = S.seenAtTop || seen; } else {
+        requestAnimationFrame(function () { recordLatency(seen); });
+      }
     }
+  }
+  function recordLatency(seen) {
+    var now = Date.now();
+    if (seen.sampled != null) { W.stats.latency.push(now - seen.sampled); }
+    if (W.stats.latency.length > 5000) { W.stats.latency.shift(); }
+    if (seen.published != null) {
+      W.stats.latencyPub.push(now - seen.published);
+      if (W.stats.latencyPub.length > 5000) { W.stats.latencyPub.shift(); }
+    }
+  }
+  function afterTopRender() {
+    if (S && S.seenOnTop) { var seen = S.seenOnTop; S.seenOnTop = null; recordLatency(seen); }
   }
 
   // ------------------------------------------------------------------ panels
