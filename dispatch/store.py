@@ -194,15 +194,30 @@ class DispatchStore:
         return (rows[0][0], rows[0][1]) if rows else None
 
     # ------------------------------------------------------------------ units
-    def ensure_units(self, seeds: Iterable[UnitSeed]) -> None:
-        """Insert the city's fleet (available at their stations) where not yet stored."""
+    def ensure_units(self, seeds: Iterable[UnitSeed], actor: str = "system") -> None:
+        """Make the stored fleet the city's fleet.
+
+        New units are inserted available at their stations. Stored units that are no longer
+        in the fleet (the city's scale, seed or stations changed) are retired — removed with
+        an audit entry — unless they are committed to an incident, in which case they stay
+        until that incident releases them (the next start retires them).
+        """
         now = self.clock.now_ms()
+        seeds = list(seeds)
+        fleet = {seed[0] for seed in seeds}
         with self.db.transaction() as tx:
             for unit_id, kind, station, caps, lon, lat in seeds:
                 tx.execute(
                     f"INSERT INTO units ({_UNIT_COLS}) VALUES (?, ?, ?, ?, 'available', NULL, ?, "
                     "?, ?, 0) ON CONFLICT (unit_id) DO NOTHING",
                     (unit_id, kind, station, json.dumps(list(caps)), now, lon, lat))
+            for unit_id, kind, station, status in tx.all(
+                    "SELECT unit_id, kind, station_id, status FROM units"):
+                if unit_id in fleet or status in COMMITTED:
+                    continue
+                tx.execute("DELETE FROM units WHERE unit_id = ?", (unit_id,))
+                self._audit(tx, actor, "unit.retired", "unit", unit_id, None,
+                            {"kind": kind, "station_id": station, "status": status}, None)
 
     def units(self) -> list[UnitRecord]:
         return [self._unit(r) for r in

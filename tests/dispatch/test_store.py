@@ -106,3 +106,20 @@ def test_committed_data_survives_reopening(db_url: str, clock: ManualClock) -> N
     assert [e.action for e in again.audit(incident_id=inc.id)][-2:] == [
         "unit.assign", "incident.dispatched"]
     again.close()
+
+
+def test_units_no_longer_in_the_fleet_are_retired_with_an_audit_entry(
+        db_url: str, clock: ManualClock) -> None:
+    s = DispatchStore(Database(db_url), clock)
+    s.ensure_units([("A1", "ambulance", "EMS-01", ("ems_bls",), 119.3, 26.0),
+                    ("A2", "ambulance", "EMS-01", ("ems_bls",), 119.3, 26.0),
+                    ("A3", "ambulance", "EMS-02", ("ems_bls",), 119.4, 26.1)])
+    inc = s.create_incident(incident_fields(), "op")
+    s.assign(inc.id, "A3", "cmd", 90.0)
+    # a new fleet: A1 stays, A2 is gone, A3 is gone but committed to an incident
+    s.ensure_units([("A1", "ambulance", "EMS-01", ("ems_bls",), 119.3, 26.0),
+                    ("B1", "fire_engine", "FS-01", ("fire",), 119.3, 26.0)])
+    assert [u.unit_id for u in s.units()] == ["A1", "A3", "B1"]
+    retired = [e for e in s.audit() if e.action == "unit.retired"]
+    assert [e.entity_id for e in retired] == ["A2"]
+    s.close()
