@@ -148,45 +148,20 @@ def points(city: City, kind: str) -> list[dict[str, Any]]:
 
 def to_geojson(city: City, layer: str) -> dict[str, Any]:
     """FeatureCollection of ``districts``, ``cells``, ``roads`` or a point kind."""
-    feats: list[dict[str, Any]] = []
-    if layer == "districts":
-        for row in district_outlines(city):
-            props = {k: v for k, v in row.items() if k != "polygon"}
-            feats.append(
-                {
-                    "type": "Feature",
-                    "properties": props,
-                    "geometry": {"type": "Polygon", "coordinates": [row["polygon"]]},
-                }
-            )
-    elif layer == "cells":
-        for row in cell_polygons(city):
-            props = {k: v for k, v in row.items() if k != "polygon"}
-            feats.append(
-                {
-                    "type": "Feature",
-                    "properties": props,
-                    "geometry": {"type": "Polygon", "coordinates": [row["polygon"]]},
-                }
-            )
+    if layer in ("districts", "cells"):
+        rows = district_outlines(city) if layer == "districts" else cell_polygons(city)
+        feats = [_feature(r, ("polygon",), "Polygon", [r["polygon"]]) for r in rows]
     elif layer == "roads":
-        for row in road_paths(city):
-            props = {k: v for k, v in row.items() if k != "path"}
-            feats.append(
-                {
-                    "type": "Feature",
-                    "properties": props,
-                    "geometry": {"type": "LineString", "coordinates": row["path"]},
-                }
-            )
+        feats = [_feature(r, ("path",), "LineString", r["path"]) for r in road_paths(city)]
     else:
-        for row in points(city, layer):
-            props = {k: v for k, v in row.items() if k not in ("lon", "lat")}
-            feats.append(
-                {
-                    "type": "Feature",
-                    "properties": props,
-                    "geometry": {"type": "Point", "coordinates": [row["lon"], row["lat"]]},
-                }
-            )
+        feats = [_feature(r, ("lon", "lat"), "Point", [r["lon"], r["lat"]])
+                 for r in points(city, layer)]
     return {"type": "FeatureCollection", "features": feats}
+
+
+def _feature(row: dict[str, Any], geometry_keys: tuple[str, ...], kind: str,
+             coordinates: Any) -> dict[str, Any]:
+    """One GeoJSON feature: the row's other fields become its properties."""
+    props = {k: v for k, v in row.items() if k not in geometry_keys}
+    return {"type": "Feature", "properties": props,
+            "geometry": {"type": kind, "coordinates": coordinates}}

@@ -227,3 +227,14 @@ def test_a_custom_spec_changes_counts() -> None:
     city = load_city(scale=0.05, spec=CitySpec(air_stations=200, period_air_s=120))
     assert len(city.air_stations) == 10
     assert {s.period_s for s in city.registry.sensors if s.domain == "air"} == {120}
+
+
+@pytest.mark.parametrize("layer, kind, geometry_key", [
+    ("districts", "Polygon", "polygon"), ("cells", "Polygon", "polygon"),
+    ("roads", "LineString", "path"), ("air", "Point", "lon"), ("hazard", "Point", "lat"),
+])
+def test_geojson_features_carry_geometry_and_the_other_fields(
+        small_city: City, layer: str, kind: str, geometry_key: str) -> None:
+    feats = small_city.to_geojson(layer)["features"]
+    assert feats and all(f["type"] == "Feature" and f["geometry"]["type"] == kind for f in feats)
+    assert all(geometry_key not in f["properties"] and f["properties"] for f in feats)
