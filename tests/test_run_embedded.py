@@ -100,6 +100,8 @@ def test_every_page_is_local_and_clean(embedded: str, browser_page, path: str) -
     page.wait_for_load_state("networkidle", timeout=30_000)
     page.wait_for_timeout(1500)  # a few pushes / interval ticks
     browser_page.screenshot("page" + (path.replace("/", "-") if path != "/" else "-wall"))
+    # a freshly rendered login form must not greet the user with a login error
+    assert "用户名或密码错误" not in page.inner_text("body")
     assert browser_page.external_requests() == []
     assert browser_page.console_errors == []
 

@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
+from dash import ctx as dash_ctx
 from flask import Blueprint, Response, jsonify, make_response, request, session
 
 from dashboard.api.dispatch_runtime import runtime_for
@@ -76,6 +77,23 @@ def login_session(username: str, role: str) -> str:
     session.update(user=username, role=role, csrf=token)
     session.permanent = False
     return token
+
+
+def form_login(clicks: Any, submits: Any, user: Any, password: Any, store: Any) -> bool | None:
+    """A login form's submit in a Dash callback: None when nothing was submitted yet (the
+    form was just rendered), False on bad input or wrong credentials, True once the session
+    and the CSRF cookie are set."""
+    if not clicks and not submits:
+        return None
+    if not isinstance(user, str) or not isinstance(password, str) or not (
+            0 < len(user) <= 64 and 0 < len(password) <= 256):
+        return False
+    role = authenticate(store, user, password)
+    if role is None:
+        return False
+    token = login_session(user, role)
+    dash_ctx.response.set_cookie(CSRF_COOKIE, token, samesite="Strict", httponly=False)
+    return True
 
 
 def register(ctx: AppContext) -> None:

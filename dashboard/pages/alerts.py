@@ -19,10 +19,10 @@ from dash.exceptions import PreventUpdate
 
 from alerts.store import AlertConflict, AlertNotFound
 from dashboard.api.alerts import alerts_runtime
-from dashboard.api.auth import CSRF_COOKIE, csrf_ok, current_user, login_session
+from dashboard.api.auth import csrf_ok, current_user, form_login
 from dashboard.api.dispatch_runtime import runtime_for
 from dashboard.context import AppContext
-from dispatch.auth import authenticate, can
+from dispatch.auth import can
 from dispatch.errors import DispatchError
 from layouts import alerts as view
 from layouts import ids
@@ -112,16 +112,13 @@ def register(ctx_app: AppContext) -> None:
         State(ids.LANG_STORE, "data"),
         prevent_initial_call=True,
     )
-    def login(_n: int, _s: int, user: Any, password: Any, bump: int, lang: str
+    def login(n: int, sub: int, user: Any, password: Any, bump: int, lang: str
               ) -> tuple[Any, Any]:
-        if not isinstance(user, str) or not isinstance(password, str) or not (
-                0 < len(user) <= 64 and 0 < len(password) <= 256):
+        done = form_login(n, sub, user, password, runtime_for(ctx_app).store)
+        if done is None:
+            return no_update, no_update
+        if not done:
             return no_update, t("alerts.login_failed", _lang(lang))
-        role = authenticate(runtime_for(ctx_app).store, user, password)
-        if role is None:
-            return no_update, t("alerts.login_failed", _lang(lang))
-        token = login_session(user, role)
-        ctx.response.set_cookie(CSRF_COOKIE, token, samesite="Strict", httponly=False)
         return (bump or 0) + 1, ""
 
     @app.callback(

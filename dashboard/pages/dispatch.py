@@ -17,10 +17,10 @@ from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from flask import session
 
-from dashboard.api.auth import CSRF_COOKIE, csrf_ok, current_user, login_session
+from dashboard.api.auth import CSRF_COOKIE, csrf_ok, current_user, form_login
 from dashboard.api.dispatch_runtime import runtime_for
 from dashboard.context import AppContext
-from dispatch.auth import authenticate, can
+from dispatch.auth import can
 from dispatch.errors import Conflict, DispatchError, Invalid, NotFound
 from layouts import dispatch as view
 from layouts import ids
@@ -109,15 +109,12 @@ def register(ctx_app: AppContext) -> None:
         State(ids.LANG_STORE, "data"),
         prevent_initial_call=True,
     )
-    def login(_n: int, _s: int, user: Any, password: Any, bump: int, lang: str) -> tuple[Any, Any]:
-        if not isinstance(user, str) or not isinstance(password, str) or not (
-                0 < len(user) <= 64 and 0 < len(password) <= 256):
+    def login(n: int, sub: int, user: Any, password: Any, bump: int, lang: str) -> tuple[Any, Any]:
+        done = form_login(n, sub, user, password, rt().store)
+        if done is None:
+            return no_update, no_update
+        if not done:
             return no_update, t("dispatch.login_failed", _lang(lang))
-        role = authenticate(rt().store, user, password)
-        if role is None:
-            return no_update, t("dispatch.login_failed", _lang(lang))
-        token = login_session(user, role)
-        ctx.response.set_cookie(CSRF_COOKIE, token, samesite="Strict", httponly=False)
         return (bump or 0) + 1, ""
 
     @app.callback(
