@@ -34,6 +34,8 @@ from streams.state import StateStore
 
 log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+#: largest request body accepted (bytes); larger ones get 413 before they are read
+MAX_REQUEST_BYTES = 1 << 20
 #: the page menu of the app shell: (catalog key under nav., path)
 NAV_PAGES = (("wall", "/"), ("dispatch", "/dispatch"), ("alerts", "/alerts"), ("status", "/status"))
 
@@ -43,6 +45,8 @@ def create_app(settings: Settings, state: StateStore, city: Any, clock: Clock,
     server = Flask(__name__)
     # shared by all web processes of a deployment (sessions); random when not configured
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
+    # request bodies (incidents, CAP messages, logins) are small; refuse huge ones with 413
+    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     dash_app = Dash(
         __name__, server=server,  # type: ignore[arg-type]  # Dash's stub says bool
         assets_folder=str(ASSETS), serve_locally=True, use_pages=True, pages_folder="",

@@ -199,3 +199,9 @@ def test_openapi_documents_every_api_route(app: AppContext) -> None:
     if missing and all(p.startswith("/api/v1/alerts") for p, _ in missing):
         pytest.xfail(f"dashboard/api/alerts.py defines no OPENAPI_PATHS yet: {sorted(missing)}")
     assert not missing
+
+
+def test_huge_request_body_is_refused_with_413(app: AppContext) -> None:
+    c = app.server.test_client()
+    r = c.post("/api/v1/login", data=b"x" * (2 << 20), content_type="application/json")
+    assert r.status_code == 413
