@@ -43,6 +43,7 @@ from alerts.config import AlertRules
 from alerts.grouping import AlertGrouper, Names
 from alerts.hysteresis import CLEAR, RAISE, UPGRADE, HysteresisBank
 from alerts.lifecycle import AlertService
+from alerts.rise import ParticulateRise, RiseParams
 from alerts.rules import AQI, DROP_TYPES, STD_TYPES, RuleTables
 from config.city.registry import SensorRegistry
 from models.anomaly.config import FAULT_NAMES
@@ -99,6 +100,7 @@ class AlertEngine:
         self.forecast_bank = HysteresisBank(np.full(n, fc.raise_after),
                                             np.full(n, fc.clear_after))
         self.forecast_min_confidence = int(fc.params.get("min_confidence", 2))
+        self._init_rise(n)
         self.forecast_rank = int(fc.params.get("rank", 1))
         metrics = an.params.get("metrics", ["*"])
         self.anomaly_on = np.array([("*" in metrics or s.metric in metrics)
@@ -125,6 +127,20 @@ class AlertEngine:
         self._next_escalate = 0
         self.batches = 0
         self.readings = 0
+
+    def _init_rise(self, n: int) -> None:
+        """The ``air_rise`` rule (:mod:`alerts.rise`) on each station's PM2.5 and PM10."""
+        t = self.tables
+        self.rise: ParticulateRise | None = None
+        slots = t.station_slot
+        self.rise_bank = HysteresisBank(np.ones(n, np.int64), np.ones(n, np.int64))
+        if "air_rise" not in self.rules.rules or not len(t.station_sensors):
+            return
+        r = self.rules.rule("air_rise")
+        self.rise = ParticulateRise(t.station_sensors[:, :2], n, RiseParams.from_rule(r.params))
+        self.rise_rank = int(r.params.get("rank", 1))
+        self.rise_bank.k[slots] = r.raise_after
+        self.rise_bank.m[slots] = r.clear_after
 
     @staticmethod
     def for_city(city: Any, service: AlertService, rules: AlertRules | None = None
@@ -208,6 +224,10 @@ class AlertEngine:
         m = (std == AQI) & healthy
         if m.any():
             self._air(i[m], t[m], v[m], out)
+            if self.rise is not None:
+                w = m & self.rise.watches(i)
+                if w.any():
+                    self._rise(i[w], t[w], v[w], out)
         m = (tab.drop[i] > 0) & healthy
         if m.any():
             city_breach[m] |= self._drops(i[m], t[m], v[m], out) > 0
@@ -236,6 +256,19 @@ class AlertEngine:
         aqi, cat = tab.station_aqi(stations, self.means)
         rank, ok = tab.aqi_rank_of(cat)
         self._collect(self.std_bank, None, tab.station_slot[stations], rank, ok, tmax, aqi, out)
+
+    def _rise(self, i: IntArray, t: IntArray, v: FloatArray, out: list[Event]) -> None:
+        rise = self.rise
+        assert rise is not None
+        st, s, ts = rise.update(i, t, v)
+        if not st.size:
+            return
+        order = np.argsort(st)
+        st, s, ts = st[order], s[order], ts[order]
+        p = rise.p
+        rank = np.where(s >= p.h, self.rise_rank, 0).astype(np.int8)
+        self._collect(self.rise_bank, "air_rise", self.tables.station_slot[st], rank,
+                      s <= p.clear_s, ts, s, out)
 
     def _drops(self, i: IntArray, t: IntArray, v: FloatArray, out: list[Event]
                ) -> npt.NDArray[np.int8]:
@@ -345,6 +378,8 @@ class AlertEngine:
             bank = self._bank(type_)
             if bank is not None:
                 bank.force_clear(np.array([slot], np.int64))
+                if type_ == "air_rise" and self.rise is not None:
+                    self.rise.reset(np.flatnonzero(self.tables.station_slot == slot))
             elif type_ == "sensor_stale":
                 self.stale[slot] = False
         g.dropped.clear()
@@ -358,6 +393,8 @@ class AlertEngine:
             return self.drop_bank
         if type_ == "forecast":
             return self.forecast_bank
+        if type_ == "air_rise":
+            return self.rise_bank
         return self.std_bank if type_ in STD_TYPES else None
 
     def _refresh(self, now: int) -> None:
@@ -368,6 +405,7 @@ class AlertEngine:
         fns["anomaly"] = newest(self.anomaly_bank)
         fns["sensor_fault"] = newest(self.fault_bank)
         fns["forecast"] = newest(self.forecast_bank)
+        fns["air_rise"] = newest(self.rise_bank)
         fns["sensor_stale"] = lambda slots: now
         self.grouper.refresh(fns, now)
         self._reset_dropped()

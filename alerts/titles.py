@@ -15,6 +15,8 @@ _PLAIN: dict[str, tuple[str, str]] = {
     "congestion": ("严重拥堵", "Severe congestion"),
     "water_pressure": ("供水压力低于0.14 MPa", "Water pressure below 0.14 MPa"),
     "water_quality": ("水质超出GB 5749限值", "Water quality outside GB 5749 limits"),
+    "air_rise": ("颗粒物浓度快速上升（疑似污染过程开始）",
+                 "Particulates rising fast (pollution episode starting?)"),
     "anomaly": ("监测数据异常", "Anomalous readings"),
     "pressure_drop": ("管网压力骤降（疑似爆管）", "Sudden pressure drop (suspected pipe burst)"),
     "speed_drop": ("车速骤降（疑似交通事故）", "Sudden speed drop (suspected accident)"),

@@ -150,6 +150,9 @@ def speed_factor(x: FloatArray) -> FloatArray:
     return np.asarray(1.0 / (1.0 + 0.6 * np.maximum(x, 0.0) ** 4), np.float64)
 
 
+#: relative white noise of the air monitors, in the order pm25, pm10, so2, no2, co, o3
+AIR_NOISE_REL = np.array([0.07, 0.07, 0.07, 0.07, 0.05, 0.07])
+
 class CityModel:
     """Per-sensor parameters (dense arrays) and the vectorised clean-value function."""
 
@@ -377,7 +380,7 @@ class CityModel:
                 o3,
             ),
         )
-        rel = np.where(k == 4, 0.05, 0.07)
+        rel = AIR_NOISE_REL[k]
         return np.asarray(np.maximum(out * (1.0 + rel * z), 0.0), np.float64)
 
     def _water(self, idx: IntArray, kind: IntArray, c: _Clock, z: FloatArray) -> FloatArray:
