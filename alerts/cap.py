@@ -8,7 +8,9 @@ Beijing time>_<N>`` with N 0–9 (31 characters).
 
 Mapping: level I/II/III/IV → severity Extreme/Severe/Moderate/Minor; an active alert is
 urgency ``Immediate`` (``Past`` once cleared, sent as msgType ``Cancel`` referencing the
-original); certainty ``Observed`` for measured conditions, ``Likely`` for forecasts.
+original); certainty ``Observed`` for measured conditions. Early warnings set their own in the
+rule (``cap_urgency`` / ``cap_certainty``: ``Expected`` / ``Likely`` for forecasts and the
+particulate build-up).
 Fields a CAP reader needs to rebuild the alert travel as ``<parameter>`` entries
 (``citycc:*``), so export → import gives the same alert.
 
@@ -97,7 +99,9 @@ def alert_element(alert: Alert, rules: AlertRules, sent_ms: int,
         _sub(root, "references", f"{cap.sender},{ident},{cap_time(alert.first_ts, off)}")
     rule = rules.rules.get(alert.type)
     category = rule.cap_category if rule else "Other"
-    certainty = "Likely" if alert.type == "forecast" else "Observed"
+    params = rule.params if rule else {}
+    certainty = str(params.get("cap_certainty", "Observed"))
+    urgency = str(params.get("cap_urgency", "Immediate")) if active else "Past"
     ring = outline(alert) if outline is not None else None
     for lang, title, detail, area_name in (
         ("zh-CN", alert.title_zh, alert.detail_zh, area_names[0]),
@@ -107,7 +111,7 @@ def alert_element(alert: Alert, rules: AlertRules, sent_ms: int,
         _sub(info, "language", lang)
         _sub(info, "category", category)
         _sub(info, "event", title or alert.type)
-        _sub(info, "urgency", "Immediate" if active else "Past")
+        _sub(info, "urgency", urgency)
         _sub(info, "severity", SEVERITY_OF_LEVEL[alert.level])
         _sub(info, "certainty", certainty)
         _sub(info, "onset", cap_time(alert.first_ts, off))

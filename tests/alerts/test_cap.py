@@ -135,3 +135,19 @@ def test_missing_elements_and_bad_enumerations_are_listed(old, new, problem):
 def test_wrong_root_or_namespace():
     with pytest.raises(CapError, match="root element"):
         parse_cap(b"<alert><identifier>x</identifier></alert>")
+
+
+@pytest.mark.parametrize("type_", ["air_rise", "forecast"])
+def test_early_warnings_export_as_expected_and_likely(type_):
+    a = _alert().replace(type=type_)
+    text = alert_to_cap(a, RULES, T0, outline=lambda x: RING).decode()
+    assert validate_cap(parse_cap(text.encode())) == []
+    assert text.count("<urgency>Expected</urgency>") == 2
+    assert text.count("<certainty>Likely</certainty>") == 2
+    cleared = alert_to_cap(a.replace(state=CLEARED), RULES, T0, outline=lambda x: RING).decode()
+    assert "<urgency>Past</urgency>" in cleared
+
+
+def test_measured_conditions_export_as_immediate_and_observed():
+    text = alert_to_cap(_alert(), RULES, T0, outline=lambda x: RING).decode()
+    assert "<urgency>Immediate</urgency>" in text and "<certainty>Observed</certainty>" in text
