@@ -260,15 +260,15 @@ class AlertEngine:
     def _rise(self, i: IntArray, t: IntArray, v: FloatArray, out: list[Event]) -> None:
         rise = self.rise
         assert rise is not None
-        st, s, ts = rise.update(i, t, v)
+        st, s, ts, pct = rise.update(i, t, v)
         if not st.size:
             return
         order = np.argsort(st)
-        st, s, ts = st[order], s[order], ts[order]
+        st, s, ts, pct = st[order], s[order], ts[order], pct[order]
         p = rise.p
         rank = np.where(s >= p.h, self.rise_rank, 0).astype(np.int8)
         self._collect(self.rise_bank, "air_rise", self.tables.station_slot[st], rank,
-                      s <= p.clear_s, ts, s, out)
+                      s <= p.clear_s, ts, pct, out)
 
     def _drops(self, i: IntArray, t: IntArray, v: FloatArray, out: list[Event]
                ) -> npt.NDArray[np.int8]:

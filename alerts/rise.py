@@ -112,6 +112,7 @@ class ParticulateRise:
         self.ts = np.zeros(n, np.int64)
         self.count = np.zeros(n, np.int64)
         self.z = np.full(n, np.nan)
+        self.excess = np.full(n, np.nan)
         self.cusum = np.zeros(len(self.pairs))
 
     def watches(self, idx: IntArray) -> npt.NDArray[np.bool_]:
@@ -120,9 +121,10 @@ class ParticulateRise:
 
     def update(
         self, idx: IntArray, ts: IntArray, values: FloatArray
-    ) -> tuple[IntArray, FloatArray, IntArray]:
-        """Take one wave (distinct sensors, all watched) → ``(stations, S, ts)`` of the stations
-        whose PM2.5 reported in it and whose statistic is defined (warmed up, partner fresh)."""
+    ) -> tuple[IntArray, FloatArray, IntArray, FloatArray]:
+        """Take one wave (distinct sensors, all watched) → ``(stations, S, ts, rise %)`` of the
+        stations whose PM2.5 reported in it and whose statistic is defined (warmed up, partner
+        fresh); ``rise %`` is the smaller of PM2.5's and PM10's excess over their recent level."""
         p = self.p
         idx = np.asarray(idx, np.int64)
         ts = np.asarray(ts, np.int64)
@@ -146,6 +148,7 @@ class ParticulateRise:
         z = (x - base) / sd
         ready = cnt + 1 > p.min_readings
         self.z[idx] = np.where(ready, z, np.nan)
+        self.excess[idx] = np.expm1(x - base)
         alpha = 1.0 - np.exp(-dt / p.tau_base_s)
         self.base[idx] = base + alpha * (x - base)
         self.prev[idx] = x
@@ -161,11 +164,13 @@ class ParticulateRise:
         pz = np.where(has, self.z[np.maximum(partner, 0)], np.nan)
         fresh = has & (np.abs(t_st - self.ts[np.maximum(partner, 0)]) <= p.max_gap_s * 1000.0)
         c = np.minimum(self.z[idx[lead]], pz)
+        pct = 100.0 * np.minimum(self.excess[idx[lead]],
+                                 np.where(has, self.excess[np.maximum(partner, 0)], np.nan))
         ok = fresh & np.isfinite(c)
-        st, t_st, c = st[ok], t_st[ok], c[ok]
+        st, t_st, c, pct = st[ok], t_st[ok], c[ok], pct[ok]
         s = np.clip(self.cusum[st] + c - p.k, 0.0, p.s_max)
         self.cusum[st] = s
-        return st, s, t_st
+        return st, s, t_st, pct
 
     def reset(self, stations: IntArray) -> None:
         """Restart the CUSUM of ``stations`` (their alert was cleared by hand)."""

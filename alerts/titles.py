@@ -15,8 +15,6 @@ _PLAIN: dict[str, tuple[str, str]] = {
     "congestion": ("严重拥堵", "Severe congestion"),
     "water_pressure": ("供水压力低于0.14 MPa", "Water pressure below 0.14 MPa"),
     "water_quality": ("水质超出GB 5749限值", "Water quality outside GB 5749 limits"),
-    "air_rise": ("颗粒物浓度快速上升（疑似污染过程开始）",
-                 "Particulates rising fast (pollution episode starting?)"),
     "anomaly": ("监测数据异常", "Anomalous readings"),
     "pressure_drop": ("管网压力骤降（疑似爆管）", "Sudden pressure drop (suspected pipe burst)"),
     "speed_drop": ("车速骤降（疑似交通事故）", "Sudden speed drop (suspected accident)"),
@@ -34,6 +32,13 @@ def type_name(type_: str, rank: int = 1, value: float = math.nan) -> tuple[str, 
             k = category_for(int(value)).klass
             return f"空气质量{k.zh}（AQI {value:.0f}）", f"Air quality {k.en} (AQI {value:.0f})"
         return "空气污染", "Air pollution"
+    if type_ == "air_rise":
+        zh = "颗粒物浓度快速上升（疑似污染过程开始）"
+        en = "Particulates rising fast (episode starting?)"
+        if math.isfinite(value) and value > 0:
+            return (f"{zh}，较30分钟水平+{value:.0f}%",
+                    f"{en}, +{value:.0f}% on the 30-min level")
+        return zh, en
     if type_ in ("gas_combustible", "gas_toxic"):
         lev = ALARM_NAMES[AlarmLevel.SECOND if rank >= (3 if type_ == "gas_toxic" else 2)
                           else AlarmLevel.FIRST]

@@ -36,7 +36,7 @@ def _run(pm25: np.ndarray, pm10: np.ndarray, params: RiseParams | None = None) -
     rise = ParticulateRise(np.array([[0, 1]]), 2, params)
     out = np.zeros(pm25.size)
     for k in range(pm25.size):
-        st, s, _ = rise.update(
+        st, s, _, _ = rise.update(
             np.array([0, 1]), np.array([k * MIN, k * MIN]), np.array([pm25[k], pm10[k]])
         )
         out[k] = s[0] if st.size else np.nan
@@ -72,12 +72,12 @@ def test_one_drifting_monitor_does_not_raise_it():
 def test_no_statistic_before_warm_up_or_without_a_fresh_partner():
     rise = ParticulateRise(np.array([[0, 1]]), 2, RiseParams(min_readings=5))
     for k in range(5):
-        st, _, _ = rise.update(np.array([0, 1]), np.array([k * MIN] * 2), np.array([30.0, 40.0]))
+        st, _, _, _ = rise.update(np.array([0, 1]), np.array([k * MIN] * 2), np.array([30.0, 40.0]))
         assert st.size == 0
-    st, _, _ = rise.update(np.array([0, 1]), np.array([5 * MIN] * 2), np.array([30.0, 40.0]))
+    st, _, _, _ = rise.update(np.array([0, 1]), np.array([5 * MIN] * 2), np.array([30.0, 40.0]))
     assert st.tolist() == [0]
     # PM10 silent for 10 minutes: no CUSUM step (coherence cannot be checked)
-    st, _, _ = rise.update(np.array([0]), np.array([16 * MIN]), np.array([90.0]))
+    st, _, _, _ = rise.update(np.array([0]), np.array([16 * MIN]), np.array([90.0]))
     assert st.size == 0
 
 
@@ -115,6 +115,7 @@ def test_engine_raises_a_level_iv_air_rise_alert_and_clears_it(registry, service
             [a] = active
             assert a.base_level == 4 and a.kind == "city"
             assert "颗粒物" in a.title_zh and "rising" in a.title_en
+            assert 5.0 < a.value < 100.0 and f"+{a.value:.0f}%" in a.title_zh
             assert set(a.sensor_ids) >= {"A1-pm25", "A1-pm10"}
     assert raised_at is not None and 1440 < raised_at <= 1440 + 45
     # the ramp has ended (plateau from +180 min): the CUSUM drains and the alert clears
