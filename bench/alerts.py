@@ -231,7 +231,7 @@ def scenario_report(city: Any, kind: str, hours: float, tick_s: float, seed: int
             (None if right is None else (right - truth.onset_ms) / 60000))
 
 
-def replay_report(city: Any, data: Path, tick_s: float) -> None:
+def replay_report(city: Any, data: Path, tick_s: float, forecast: bool = True) -> None:
     from streams.sources.replay import ReplaySource
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -244,7 +244,7 @@ def replay_report(city: Any, data: Path, tick_s: float) -> None:
         for name in ("d00_te", "d06_te"):
             (root / "tep" / f"{name}.dat").symlink_to(data / "tep" / "d00_te.dat")
         for ds, speed, hours in (("batadal", 60.0, 8760.0), ("tep", 30.0, 48.0)):
-            run = Run(city)
+            run = Run(city, forecast)
             src = ReplaySource(city.registry, [ds], speed=speed, start_ms=START_MS,
                                data_dir=root)
             mapped = set(src.mapping.values())
@@ -292,7 +292,7 @@ def main() -> None:
                     "sensor_outage,pollution_episode", help="scenario kinds to inject (comma list)")
     ap.add_argument("--runs", type=int, default=3, help="scenario runs (targets) per kind")
     ap.add_argument("--no-forecast", action="store_true",
-                    help="scenarios without the live forecasters' early warnings")
+                    help="leave the live forecasters' early warnings out")
     ap.add_argument("--cost-scale", type=float, default=16.0)
     ap.add_argument("--cost-minutes", type=float, default=5.0)
     args = ap.parse_args()
@@ -301,7 +301,7 @@ def main() -> None:
     n = len(city.registry)
     if "normal" not in skip:
         t0 = time.perf_counter()
-        run, sim = simulate(city, args.hours, args.tick)
+        run, sim = simulate(city, args.hours, args.tick, forecast=not args.no_forecast)
         rate_report("simulated normal day", run, args.hours, n, sim)
         cost_report(run)
         print(f"  wall time {time.perf_counter() - t0:.1f} s")
@@ -324,7 +324,7 @@ def main() -> None:
         cost_at_scale(args.cost_scale, args.cost_minutes)
     if "replay" not in skip and args.data.is_dir():
         print("normal replays:")
-        replay_report(city, args.data, args.tick)
+        replay_report(city, args.data, args.tick, not args.no_forecast)
 
 
 if __name__ == "__main__":
