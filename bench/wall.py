@@ -61,8 +61,9 @@ def _browser(pw: Any) -> Any:
 
 def _open(page: Any, url: str) -> None:
     page.goto(url + "/")
-    page.wait_for_function("window.citycc_wall && window.citycc_wall.stats.applied > 2",
-                           timeout=120_000)
+    page.wait_for_function(
+        "window.citycc_wall && window.citycc_wall.stats.applied > 2", timeout=120_000
+    )
 
 
 def _cpu_s(pid: int) -> float:
@@ -79,12 +80,16 @@ def latency(seconds: float, tick_s: float | None) -> None:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    env = {**os.environ, "CITYCC_PORT": str(port),
-           "NUMBA_CACHE_DIR": str(REPO / ".numba_cache")}
+    env = {**os.environ, "CITYCC_PORT": str(port), "NUMBA_CACHE_DIR": str(REPO / ".numba_cache")}
     if tick_s is not None:
         env["CITYCC_TICK_S"] = str(tick_s)
-    proc = subprocess.Popen([sys.executable, "run.py"], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "run.py"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_listening(port, timeout_s=180)
         with sync_playwright() as pw:
@@ -92,8 +97,9 @@ def latency(seconds: float, tick_s: float | None) -> None:
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             _open(page, f"http://127.0.0.1:{port}")
             time.sleep(3)  # warm-up
-            page.evaluate("window.citycc_wall.stats.latency = [];"
-                          "window.citycc_wall.stats.latencyPub = []")
+            page.evaluate(
+                "window.citycc_wall.stats.latency = [];window.citycc_wall.stats.latencyPub = []"
+            )
             cpu0, t0 = _cpu_s(proc.pid), time.monotonic()
             time.sleep(seconds)
             cpu = (_cpu_s(proc.pid) - cpu0) / (time.monotonic() - t0)
@@ -111,19 +117,30 @@ def latency(seconds: float, tick_s: float | None) -> None:
     if lat.size == 0:
         print("latency: no samples")
         return
-    print(f"latency published->visible (run.py default load, source tick {tick}, "
-          f"{seconds:.0f} s, n={pub.size}): p50 {_pct(pub, 50)} ms, p99 {_pct(pub, 99)} ms, "
-          f"max {pub.max() if pub.size else float('nan'):.0f} ms")
-    print(f"latency sampled->visible   (same run, n={lat.size}): p50 {_pct(lat, 50)} ms, "
-          f"p99 {_pct(lat, 99)} ms, max {lat.max():.0f} ms")
-    print(f"  sampled->server frame p50 {_pct(srv, 50)} ms, sampled->message in browser "
-          f"p50 {_pct(arr, 50)} ms; run.py CPU {100 * cpu:.0f} % of one core")
+    print(
+        f"latency published->visible (run.py default load, source tick {tick}, "
+        f"{seconds:.0f} s, n={pub.size}): p50 {_pct(pub, 50)} ms, p99 {_pct(pub, 99)} ms, "
+        f"max {pub.max() if pub.size else float('nan'):.0f} ms"
+    )
+    print(
+        f"latency sampled->visible   (same run, n={lat.size}): p50 {_pct(lat, 50)} ms, "
+        f"p99 {_pct(lat, 99)} ms, max {lat.max():.0f} ms"
+    )
+    print(
+        f"  sampled->server frame p50 {_pct(srv, 50)} ms, sampled->message in browser "
+        f"p50 {_pct(arr, 50)} ms; run.py CPU {100 * cpu:.0f} % of one core"
+    )
 
 
 def coded_objects(city: Any) -> int:
     """Map objects coloured by a status code (cells, road segments, stations)."""
-    return (len(city.cell_polygons()) + city.roads.n_segments + len(city.air_stations)
-            + len(city.water.nodes) + len(city.hazard_sources))
+    return (
+        len(city.cell_polygons())
+        + city.roads.n_segments
+        + len(city.air_stations)
+        + len(city.water.nodes)
+        + len(city.hazard_sources)
+    )
 
 
 def city_for(objects: int) -> tuple[Any, float]:
@@ -155,8 +172,10 @@ class ChurnModel:
 
         fr = self.model.frame(latest, now_ms, *args)
         k = int(now_ms // 1000)
-        codes = {name: ((c.astype(np.int64) + k) % len(PALETTES[name])).astype(np.int8)
-                 for name, c in fr.codes.items()}
+        codes = {
+            name: ((c.astype(np.int64) + k) % len(PALETTES[name])).astype(np.int8)
+            for name, c in fr.codes.items()
+        }
         return replace(fr, codes=codes)
 
 
@@ -192,39 +211,56 @@ def frames(seconds: float, objects: int) -> None:
             lat = np.array(page.evaluate("window.citycc_wall.stats.latency"), float)
             srv = np.array(page.evaluate("window.citycc_wall.stats.server.slice(-200)"), float)
             renderer = page.evaluate(RENDERER_JS)
-            js = page.evaluate("[window.citycc_wall.stats.renderMs,"
-                               " window.citycc_wall.stats.applyMs]")
+            js = page.evaluate(
+                "[window.citycc_wall.stats.renderMs, window.citycc_wall.stats.applyMs]"
+            )
             browser.close()
     finally:
         feed.stop()
         server.shutdown()
     print(f"GL renderer: {renderer}")
     f = np.array(out["frames"], float)
-    print(f"frames: scale {scale}, {len(city.registry)} sensors, {n_coded} coded map objects "
-          f"(+{len(city.units)} units), "
-          f"{out['changed_per_s']:.0f} object codes changed/s; frame time p50 "
-          f"{np.percentile(f, 50):.1f} ms, p99 {np.percentile(f, 99):.1f} ms, "
-          f"max {f.max():.1f} ms, over 50 ms: {100 * np.mean(f > 50):.1f} % of {f.size} frames")
+    print(
+        f"frames: scale {scale}, {len(city.registry)} sensors, {n_coded} coded map objects "
+        f"(+{len(city.units)} units), "
+        f"{out['changed_per_s']:.0f} object codes changed/s; frame time p50 "
+        f"{np.percentile(f, 50):.1f} ms, p99 {np.percentile(f, 99):.1f} ms, "
+        f"max {f.max():.1f} ms, over 50 ms: {100 * np.mean(f > 50):.1f} % of {f.size} frames"
+    )
     # deck.gl updates its buffers and draws in its own frame callback: that cost (and the
     # GPU's, which SwiftShader runs on the CPU) shows in the frame times above
-    for name, arr in (("layers setProps", np.array(js[0]["map"])),
-                      ("panels (KPIs, ticker, charts)", np.array(js[0]["panels"])),
-                      ("message apply", np.array(js[1]))):
-        print(f"  main-thread JS per update, {name}: p50 {_pct(arr, 50)} ms, "
-              f"max {arr.max() if arr.size else float('nan'):.0f} ms")
+    for name, arr in (
+        ("layers setProps", np.array(js[0]["map"])),
+        ("panels (KPIs, ticker, charts)", np.array(js[0]["panels"])),
+        ("message apply", np.array(js[1])),
+    ):
+        print(
+            f"  main-thread JS per update, {name}: p50 {_pct(arr, 50)} ms, "
+            f"max {arr.max() if arr.size else float('nan'):.0f} ms"
+        )
     if lat.size:
-        print(f"  same run, feed written straight to the store: reading->server frame p50 "
-              f"{np.percentile(srv, 50):.0f} ms; reading->visible p50 "
-              f"{np.percentile(lat, 50):.0f} ms, p99 {np.percentile(lat, 99):.0f} ms")
+        print(
+            f"  same run, feed written straight to the store: reading->server frame p50 "
+            f"{np.percentile(srv, 50):.0f} ms; reading->visible p50 "
+            f"{np.percentile(lat, 50):.0f} ms, p99 {np.percentile(lat, 99):.0f} ms"
+        )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=20.0)
-    ap.add_argument("--objects", type=int, default=20_000,
-                    help="coded map objects for the frame-time run (picks the city scale)")
-    ap.add_argument("--tick", type=float, default=None,
-                    help="source tick in seconds for the latency run (default: settings)")
+    ap.add_argument(
+        "--objects",
+        type=int,
+        default=20_000,
+        help="coded map objects for the frame-time run (picks the city scale)",
+    )
+    ap.add_argument(
+        "--tick",
+        type=float,
+        default=None,
+        help="source tick in seconds for the latency run (default: settings)",
+    )
     ap.add_argument("--only", choices=("latency", "frames"), default=None)
     a = ap.parse_args()
     if a.only in (None, "latency"):

@@ -50,8 +50,13 @@ NO_DATA: RGBA = [110, 125, 150, 110]
 
 PALETTES: dict[str, list[RGBA]] = {
     # no data, normal, watch, warning, alarm
-    "cells": [[0, 0, 0, 0], [46, 204, 113, 22], [241, 196, 15, 80], [255, 126, 0, 120],
-              [231, 76, 60, 170]],
+    "cells": [
+        [0, 0, 0, 0],
+        [46, 204, 113, 22],
+        [241, 196, 15, 80],
+        [255, 126, 0, 120],
+        [231, 76, 60, 170],
+    ],
     "roads": [[90, 110, 140, 70]] + [_rgba(lv.colour.rgb, 235) for lv in TRAFFIC_LEVELS],
     "air": [NO_DATA] + [_rgba(c.colour.rgb, 240) for c in CATEGORIES],
     # no data, normal, quality breach, low pressure
@@ -63,10 +68,19 @@ PALETTES: dict[str, list[RGBA]] = {
 }
 #: catalog keys naming each code of a layer (legend, tooltips)
 CODE_LABELS: dict[str, list[str]] = {
-    "cells": ["wall.status.nodata", "wall.status.ok", "wall.status.notice",
-              "wall.status.warning", "wall.status.alarm"],
-    "water": ["wall.status.nodata", "wall.status.ok", "wall.water.quality",
-              "wall.water.low_pressure"],
+    "cells": [
+        "wall.status.nodata",
+        "wall.status.ok",
+        "wall.status.notice",
+        "wall.status.warning",
+        "wall.status.alarm",
+    ],
+    "water": [
+        "wall.status.nodata",
+        "wall.status.ok",
+        "wall.water.quality",
+        "wall.water.low_pressure",
+    ],
     "hazard": ["wall.status.nodata", "wall.status.ok", "wall.kpi.alarm1", "wall.kpi.alarm2"],
 }
 
@@ -84,8 +98,10 @@ def code_names() -> dict[str, list[dict[str, str]]]:
     return {
         "roads": [na] + [{"zh-CN": lv.name.zh, "en": lv.name.en} for lv in TRAFFIC_LEVELS],
         "air": [na] + [{"zh-CN": c.klass.zh, "en": c.klass.en} for c in CATEGORIES],
-        "incidents": [{"zh-CN": LEVELS[EmergencyLevel(i)].event.zh,
-                       "en": LEVELS[EmergencyLevel(i)].event.en} for i in (1, 2, 3, 4)],
+        "incidents": [
+            {"zh-CN": LEVELS[EmergencyLevel(i)].event.zh, "en": LEVELS[EmergencyLevel(i)].event.en}
+            for i in (1, 2, 3, 4)
+        ],
     }
 
 
@@ -115,17 +131,25 @@ def _ring(ring: Sequence[Sequence[float]], nd: int = 5) -> list[list[float]]:
 
 
 def _points(rows: Sequence[Row], keep: Sequence[str]) -> list[Row]:
-    return [{**{k: r[k] for k in keep if k in r}, "p": [round(r["lon"], 5), round(r["lat"], 5)]}
-            for r in rows]
+    return [
+        {**{k: r[k] for k in keep if k in r}, "p": [round(r["lon"], 5), round(r["lat"], 5)]}
+        for r in rows
+    ]
 
 
 def district_labels(outlines: Sequence[Row]) -> list[Row]:
     """One label per district at its centroid (outlines have one row per polygon part)."""
     seen: dict[str, Row] = {}
     for r in outlines:
-        seen.setdefault(r["adcode"], {"adcode": r["adcode"], "name_zh": r["name_zh"],
-                                      "name_en": r["name_en"],
-                                      "p": [round(c, 5) for c in r["centroid"]]})
+        seen.setdefault(
+            r["adcode"],
+            {
+                "adcode": r["adcode"],
+                "name_zh": r["name_zh"],
+                "name_en": r["name_en"],
+                "p": [round(c, 5) for c in r["centroid"]],
+            },
+        )
     return list(seen.values())
 
 
@@ -145,51 +169,136 @@ def layers(rows: MapRows) -> list[pdk.Layer]:
         # the sea is the map's background colour (CSS, same as SEA_RGB): drawing the shipped
         # sea polygon cost more per frame than all other layers together on a software GL
         # (SwiftShader), and the land polygon already draws the coastline
-        pdk.Layer("GeoJsonLayer", data=LAND_URL, id="land", get_fill_color=[24, 33, 48, 255],
-                  stroked=False, filled=True, pickable=False),
-        pdk.Layer("PolygonLayer", id="cells", pickable=True, stroked=False, filled=True,
-                  data=[{"cell": r["cell"], "district": r["district"],
-                         "polygon": _round(r["polygon"])} for r in rows.cells],
-                  get_polygon="polygon", get_fill_color=PALETTES["cells"][0]),
+        pdk.Layer(
+            "GeoJsonLayer",
+            data=LAND_URL,
+            id="land",
+            get_fill_color=[24, 33, 48, 255],
+            stroked=False,
+            filled=True,
+            pickable=False,
+        ),
+        pdk.Layer(
+            "PolygonLayer",
+            id="cells",
+            pickable=True,
+            stroked=False,
+            filled=True,
+            data=[
+                {"cell": r["cell"], "district": r["district"], "polygon": _round(r["polygon"])}
+                for r in rows.cells
+            ],
+            get_polygon="polygon",
+            get_fill_color=PALETTES["cells"][0],
+        ),
         # outlines, roads and stations are CodedLayers (assets/wall/coded_layer.js): plain
         # triangles instead of one GPU instance per object, which a software GL pays dearly for
-        pdk.Layer("CodedLayer", id="districts", pickable=False, mode="lines",
-                  data=[{"adcode": r["adcode"], "path": _ring(r["polygon"], 4)}
-                        for r in rows.outlines],
-                  palette=[DISTRICT_LINE], pixel_sizes=[1.2]),
-        pdk.Layer("CodedLayer", id="roads", pickable=True, mode="lines",
-                  data=[{"segment": r["segment"], "name": r["name"], "road_class":
-                         r["road_class"], "path": _round(r["path"])} for r in rows.roads],
-                  palette=PALETTES["roads"], pixel_sizes=ROAD_WIDTHS,
-                  # free-flowing roads as 1-px GL lines, congested ones as wide quads
-                  thin_below=ROAD_THIN_BELOW),
-        pdk.Layer("CodedLayer", id="water", pickable=True, mode="points",
-                  data=_points(rows.water, ("id", "zone", "district")),
-                  palette=PALETTES["water"], pixel_sizes=[2.5]),
-        pdk.Layer("CodedLayer", id="air", pickable=True, mode="points",
-                  data=_points(rows.air, ("id", "name_zh", "name_en", "district")),
-                  palette=PALETTES["air"], pixel_sizes=[5.5], stroke=[10, 18, 32, 255]),
-        pdk.Layer("CodedLayer", id="hazard", pickable=True, mode="points",
-                  data=_points(rows.hazard, ("id", "name_zh", "name_en", "district", "grade")),
-                  palette=PALETTES["hazard"], pixel_sizes=[4.5], stroke=[255, 255, 255, 200]),
-        pdk.Layer("ScatterplotLayer", id="units", pickable=True, data=[],
-                  get_position="p", get_fill_color=PALETTES["unit_groups"][0], get_radius=300,
-                  radius_min_pixels=2.5, radius_max_pixels=8),
-        pdk.Layer("ScatterplotLayer", id="incidents", pickable=True, data=[],
-                  get_position="p", get_fill_color=PALETTES["incidents"][3], get_radius=900,
-                  radius_min_pixels=7, radius_max_pixels=22, stroked=True,
-                  get_line_color=[255, 255, 255, 255], line_width_min_pixels=2),
-        pdk.Layer("TextLayer", id="district-names", pickable=False, data=labels,
-                  get_position="p", get_text="name_zh", get_size=15, size_units="pixels",
-                  get_color=[225, 235, 250, 235], outline_width=2,
-                  outline_color=[8, 14, 26, 255]),
+        pdk.Layer(
+            "CodedLayer",
+            id="districts",
+            pickable=False,
+            mode="lines",
+            data=[{"adcode": r["adcode"], "path": _ring(r["polygon"], 4)} for r in rows.outlines],
+            palette=[DISTRICT_LINE],
+            pixel_sizes=[1.2],
+        ),
+        pdk.Layer(
+            "CodedLayer",
+            id="roads",
+            pickable=True,
+            mode="lines",
+            data=[
+                {
+                    "segment": r["segment"],
+                    "name": r["name"],
+                    "road_class": r["road_class"],
+                    "path": _round(r["path"]),
+                }
+                for r in rows.roads
+            ],
+            palette=PALETTES["roads"],
+            pixel_sizes=ROAD_WIDTHS,
+            # free-flowing roads as 1-px GL lines, congested ones as wide quads
+            thin_below=ROAD_THIN_BELOW,
+        ),
+        pdk.Layer(
+            "CodedLayer",
+            id="water",
+            pickable=True,
+            mode="points",
+            data=_points(rows.water, ("id", "zone", "district")),
+            palette=PALETTES["water"],
+            pixel_sizes=[2.5],
+        ),
+        pdk.Layer(
+            "CodedLayer",
+            id="air",
+            pickable=True,
+            mode="points",
+            data=_points(rows.air, ("id", "name_zh", "name_en", "district")),
+            palette=PALETTES["air"],
+            pixel_sizes=[5.5],
+            stroke=[10, 18, 32, 255],
+        ),
+        pdk.Layer(
+            "CodedLayer",
+            id="hazard",
+            pickable=True,
+            mode="points",
+            data=_points(rows.hazard, ("id", "name_zh", "name_en", "district", "grade")),
+            palette=PALETTES["hazard"],
+            pixel_sizes=[4.5],
+            stroke=[255, 255, 255, 200],
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="units",
+            pickable=True,
+            data=[],
+            get_position="p",
+            get_fill_color=PALETTES["unit_groups"][0],
+            get_radius=300,
+            radius_min_pixels=2.5,
+            radius_max_pixels=8,
+        ),
+        pdk.Layer(
+            "ScatterplotLayer",
+            id="incidents",
+            pickable=True,
+            data=[],
+            get_position="p",
+            get_fill_color=PALETTES["incidents"][3],
+            get_radius=900,
+            radius_min_pixels=7,
+            radius_max_pixels=22,
+            stroked=True,
+            get_line_color=[255, 255, 255, 255],
+            line_width_min_pixels=2,
+        ),
+        pdk.Layer(
+            "TextLayer",
+            id="district-names",
+            pickable=False,
+            data=labels,
+            get_position="p",
+            get_text="name_zh",
+            get_size=15,
+            size_units="pixels",
+            get_color=[225, 235, 250, 235],
+            outline_width=2,
+            outline_color=[8, 14, 26, 255],
+        ),
     ]
 
 
 def map_spec(rows: MapRows) -> dict[str, Any]:
     """The ``Deck.to_json()`` document (as a dict) for the browser's JSONConverter."""
-    deck = pdk.Deck(layers=layers(rows), initial_view_state=pdk.ViewState(**rows.view),
-                    map_provider=None, map_style=None)
+    deck = pdk.Deck(
+        layers=layers(rows),
+        initial_view_state=pdk.ViewState(**rows.view),
+        map_provider=None,
+        map_style=None,
+    )
     spec: dict[str, Any] = json.loads(deck.to_json())
     for layer in spec["layers"]:
         plain_props(layer)

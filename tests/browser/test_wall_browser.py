@@ -73,13 +73,16 @@ def _open(page: Any, url: str) -> None:
     page.goto(url + "/")
     page.wait_for_function(
         "window.citycc_wall && window.citycc_wall.stats.full > 0 "
-        "&& window.citycc_wall.stats.applied > 2", timeout=30_000)
+        "&& window.citycc_wall.stats.applied > 2",
+        timeout=30_000,
+    )
 
 
 def _kpis(page: Any) -> dict[str, str]:
     return page.evaluate(
         "Object.fromEntries([...document.querySelectorAll('[data-kv]')]"
-        ".map(e => [e.dataset.kv, e.textContent]))")
+        ".map(e => [e.dataset.kv, e.textContent]))"
+    )
 
 
 def test_map_renders_live_values_offline(wall: tuple[str, WallFeed], browser_page: Any) -> None:
@@ -101,7 +104,10 @@ def test_map_renders_live_values_offline(wall: tuple[str, WallFeed], browser_pag
     t0 = time.monotonic()
     page.wait_for_function(
         "(b) => [...document.querySelectorAll('[data-kv]')]"
-        ".some(e => b[e.dataset.kv] !== e.textContent)", arg=before, timeout=2_000)
+        ".some(e => b[e.dataset.kv] !== e.textContent)",
+        arg=before,
+        timeout=2_000,
+    )
     assert time.monotonic() - t0 < 2.0
 
     path = browser_page.screenshot("wall")
@@ -147,19 +153,22 @@ def test_english_switch_changes_texts(wall: tuple[str, WallFeed], browser_page: 
     page.click("#lang-button")
     page.wait_for_function(
         "document.getElementById('wall-title').textContent === 'City Operations Command Center'",
-        timeout=5_000)
+        timeout=5_000,
+    )
     assert page.inner_text(".panel-traffic h2") == "Traffic"
     assert "Alerts" in page.inner_text(".ticker-title")
     browser_page.screenshot("wall-en")
     page.click("#lang-button")  # back to zh-CN for whoever opens the page next
     page.wait_for_function(
-        "document.getElementById('wall-title').textContent === '城市运行指挥中心'", timeout=5_000)
+        "document.getElementById('wall-title').textContent === '城市运行指挥中心'", timeout=5_000
+    )
     assert browser_page.external_requests() == []
     assert browser_page.console_errors == []
 
 
 def test_zoom_survives_updates_and_both_map_layers_follow(
-        wall: tuple[str, WallFeed], browser_page: Any) -> None:
+    wall: tuple[str, WallFeed], browser_page: Any
+) -> None:
     url, _feed = wall
     page = browser_page.page
     _open(page, url)
@@ -175,14 +184,16 @@ def test_zoom_survives_updates_and_both_map_layers_follow(
     applied = page.evaluate("window.citycc_wall.stats.applied")
     page.wait_for_function(f"window.citycc_wall.stats.applied > {applied + 1}", timeout=5_000)
     # live updates did not reset the view; the static canvas (land, outlines) follows it
-    views = page.evaluate("['deck', 'base', 'mid', 'roads'].map("
-                          "k => window.citycc_wall[k].getViewports()[0].zoom)")
+    views = page.evaluate(
+        "['deck', 'base', 'mid', 'roads'].map(k => window.citycc_wall[k].getViewports()[0].zoom)"
+    )
     assert all(abs(v - zoomed) < 1e-6 for v in views), views
     assert browser_page.console_errors == []
 
 
 def test_hover_reaches_grid_cells_on_the_canvas_below(
-        wall: tuple[str, WallFeed], browser_page: Any) -> None:
+    wall: tuple[str, WallFeed], browser_page: Any
+) -> None:
     url, _feed = wall
     page = browser_page.page
     _open(page, url)
