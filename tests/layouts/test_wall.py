@@ -36,23 +36,41 @@ def _walk(node: Any) -> list[Any]:
 def _rows() -> MapRows:
     square = [[119.0, 26.0], [119.1, 26.0], [119.1, 26.1], [119.0, 26.0]]
     return MapRows(
-        outlines=[{"adcode": "350102", "name_zh": "鼓楼区", "name_en": "Gulou District",
-                   "polygon": square, "centroid": [119.05, 26.05]}],
+        outlines=[
+            {
+                "adcode": "350102",
+                "name_zh": "鼓楼区",
+                "name_en": "Gulou District",
+                "polygon": square,
+                "centroid": [119.05, 26.05],
+            }
+        ],
         cells=[{"cell": "c1", "district": "350102", "polygon": square}],
         roads=[{"segment": "S1", "name": "n", "road_class": "arterial", "path": square[:2]}],
-        air=[{"id": "AQS-1", "name_zh": "站", "name_en": "St", "district": "350102",
-              "lon": 119.05, "lat": 26.05}],
-        water=[], hazard=[],
+        air=[
+            {
+                "id": "AQS-1",
+                "name_zh": "站",
+                "name_en": "St",
+                "district": "350102",
+                "lon": 119.05,
+                "lat": 26.05,
+            }
+        ],
+        water=[],
+        hazard=[],
     )
 
 
 def test_every_text_node_has_a_catalog_key_in_both_languages() -> None:
     nodes = _walk(render("en", ["roads", "air"]))
-    keys = [n.to_plotly_json()["props"].get("data-t") for n in nodes
-            if hasattr(n, "to_plotly_json")]
+    keys = [
+        n.to_plotly_json()["props"].get("data-t") for n in nodes if hasattr(n, "to_plotly_json")
+    ]
     keys = [k for k in keys if k]
     assert len(keys) > 20
     from layouts.messages import CATALOG
+
     for k in keys:
         assert set(CATALOG[k]) >= {"zh-CN", "en"}, k
 
