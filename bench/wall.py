@@ -47,6 +47,11 @@ FRAMES_JS = """async (ms) => {
   const changed = (window.citycc_wall.stats.changed || 0) - c0;
   return {frames: F.slice(1), changed_per_s: changed / ((performance.now() - t0) / 1000)};
 }"""
+# how the page's map layer showed updates so far (assets/wall/coded_layer.js counts)
+COUNTS_JS = """() => {
+  const l = window.citycc_wall.state.codedHandle.layer;
+  return Object.assign({presented: 0, chunkFrames: 0, direct: 0}, l && l.state.counts);
+}"""
 RENDERER_JS = """() => {
   const gl = document.createElement('canvas').getContext('webgl2');
   const ext = gl && gl.getExtension('WEBGL_debug_renderer_info');
@@ -98,7 +103,9 @@ def latency(seconds: float, tick_s: float | None) -> None:
             _open(page, f"http://127.0.0.1:{port}")
             time.sleep(3)  # warm-up
             page.evaluate(
-                "window.citycc_wall.stats.latency = [];window.citycc_wall.stats.latencyPub = []"
+                "window.citycc_wall.stats.latency = [];"
+                "window.citycc_wall.stats.latencyPub = [];"
+                "window.citycc_wall.stats.inPage = []"
             )
             cpu0, t0 = _cpu_s(proc.pid), time.monotonic()
             time.sleep(seconds)
@@ -107,6 +114,7 @@ def latency(seconds: float, tick_s: float | None) -> None:
             pub = np.array(page.evaluate("window.citycc_wall.stats.latencyPub"), float)
             srv = np.array(page.evaluate("window.citycc_wall.stats.server.slice(-200)"), float)
             arr = np.array(page.evaluate("window.citycc_wall.stats.arrival.slice(-200)"), float)
+            inpage = np.array(page.evaluate("window.citycc_wall.stats.inPage"), float)
             renderer = page.evaluate(RENDERER_JS)
             browser.close()
     finally:
@@ -128,7 +136,8 @@ def latency(seconds: float, tick_s: float | None) -> None:
     )
     print(
         f"  sampled->server frame p50 {_pct(srv, 50)} ms, sampled->message in browser "
-        f"p50 {_pct(arr, 50)} ms; run.py CPU {100 * cpu:.0f} % of one core"
+        f"p50 {_pct(arr, 50)} ms; message in browser->visible p50 {_pct(inpage, 50)} ms, "
+        f"p99 {_pct(inpage, 99)} ms; run.py CPU {100 * cpu:.0f} % of one core"
     )
 
 
@@ -206,8 +215,13 @@ def frames(seconds: float, objects: int) -> None:
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
             _open(page, f"http://127.0.0.1:{server.port}")
             time.sleep(3)
-            page.evaluate("window.citycc_wall.stats.latency = []")
+            page.evaluate(
+                "window.citycc_wall.stats.latency = [];window.citycc_wall.stats.inPage = []"
+            )
+            counts0 = page.evaluate(COUNTS_JS)
             out = page.evaluate(FRAMES_JS, int(seconds * 1000))
+            counts = page.evaluate(COUNTS_JS)
+            inpage = np.array(page.evaluate("window.citycc_wall.stats.inPage"), float)
             lat = np.array(page.evaluate("window.citycc_wall.stats.latency"), float)
             srv = np.array(page.evaluate("window.citycc_wall.stats.server.slice(-200)"), float)
             renderer = page.evaluate(RENDERER_JS)
@@ -230,7 +244,7 @@ def frames(seconds: float, objects: int) -> None:
     # deck.gl updates its buffers and draws in its own frame callback: that cost (and the
     # GPU's, which SwiftShader runs on the CPU) shows in the frame times above
     for name, arr in (
-        ("layers setProps", np.array(js[0]["map"])),
+        ("map layers (setProps, requestUpdate)", np.array(js[0]["map"])),
         ("panels (KPIs, ticker, charts)", np.array(js[0]["panels"])),
         ("message apply", np.array(js[1])),
     ):
@@ -238,11 +252,17 @@ def frames(seconds: float, objects: int) -> None:
             f"  main-thread JS per update, {name}: p50 {_pct(arr, 50)} ms, "
             f"max {arr.max() if arr.size else float('nan'):.0f} ms"
         )
+    shown = {k: counts[k] - counts0[k] for k in counts}
+    print(
+        f"  map updates shown: {shown['presented']} drawn off screen in "
+        f"{shown['chunkFrames']} chunk frames, {shown['direct']} drawn directly in one frame"
+    )
     if lat.size:
         print(
             f"  same run, feed written straight to the store: reading->server frame p50 "
             f"{np.percentile(srv, 50):.0f} ms; reading->visible p50 "
-            f"{np.percentile(lat, 50):.0f} ms, p99 {np.percentile(lat, 99):.0f} ms"
+            f"{np.percentile(lat, 50):.0f} ms, p99 {np.percentile(lat, 99):.0f} ms; "
+            f"message in browser->visible p50 {_pct(inpage, 50)} ms, p99 {_pct(inpage, 99)} ms"
         )
 
 

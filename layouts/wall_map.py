@@ -178,21 +178,22 @@ def layers(rows: MapRows) -> list[pdk.Layer]:
             filled=True,
             pickable=False,
         ),
+        # cells, outlines, roads and stations are CodedLayers (assets/wall/coded_layer.js):
+        # plain triangles instead of one GPU instance per object, which a software GL pays
+        # dearly for; the browser draws every coded layer but the outlines in one progressive
+        # CodedMapLayer
         pdk.Layer(
-            "PolygonLayer",
+            "CodedLayer",
             id="cells",
             pickable=True,
-            stroked=False,
-            filled=True,
+            mode="polygons",
             data=[
                 {"cell": r["cell"], "district": r["district"], "polygon": _round(r["polygon"])}
                 for r in rows.cells
             ],
-            get_polygon="polygon",
-            get_fill_color=PALETTES["cells"][0],
+            palette=PALETTES["cells"],
+            pixel_sizes=[0],
         ),
-        # outlines, roads and stations are CodedLayers (assets/wall/coded_layer.js): plain
-        # triangles instead of one GPU instance per object, which a software GL pays dearly for
         pdk.Layer(
             "CodedLayer",
             id="districts",

@@ -1,30 +1,46 @@
-/* CodedLayer: map objects coloured by a status code, drawn as plain (non-instanced) triangles.
+/* CodedMapLayer: map objects coloured by a status code, redrawn progressively off screen.
  *
- * Why not ScatterplotLayer / PathLayer / LineLayer: those draw one GPU *instance* per object or
- * per path segment, and a software GL (SwiftShader, what a headless wall PC without a GPU runs)
- * pays a fixed cost per instance — about 20-40 µs, so 12 000 road segments took ~0.9 s per frame.
- * Here every object is expanded once, on the CPU, into its own indexed quad (4 vertices per line
- * segment or point), so a layer is a single ordinary draw call. Sizes stay in screen pixels
- * (the extrusion is done in the vertex shader), so pan/zoom look like the stock layers.
+ * Why not ScatterplotLayer / PathLayer / PolygonLayer: those draw one GPU *instance* per
+ * object or per path segment, and a software GL (SwiftShader, what a headless wall PC without
+ * a GPU runs) pays a fixed cost per instance — about 20-40 µs, so 12 000 road segments took
+ * ~0.9 s per frame. Here every object is expanded once, on the CPU, into plain indexed
+ * triangles (a quad per line segment or point, a fan per grid cell), so a kind of object is a
+ * few ordinary draw calls. Sizes stay in screen pixels (the extrusion is done in the vertex
+ * shader), so pan/zoom look like the stock layers.
  *
- * Updates are colour-only: the page mutates `codes` (one Uint8Array entry per object) in place
- * and bumps `updateTriggers.getCode`; only the colour buffer (and the size buffer, when
- * `sizes` differ by code) is rewritten — the geometry buffers are built when `data` changes.
+ * Why progressive: even so, a software GL spends about 1 µs per primitive. The 21 000 objects
+ * of a large city are ~38 000 triangles and lines, 40-60 ms of rasterising, and Chromium's
+ * software compositor reads a changed WebGL canvas back at the end of the frame, waiting for
+ * all of it: drawing an update in one frame stretched that frame to 50-80 ms (measured in
+ * headless Chromium, bench/wall.py). So with `primitivesPerFrame` set, an update is drawn
+ * into an offscreen framebuffer a bounded number of primitives per animation frame (each
+ * chunk followed by a fence + flush, so that the GL runs it in the background: ANGLE would
+ * otherwise hold the whole render pass until the next readback) and, once complete, copied
+ * onto the canvas with one blit. The canvas changes once per update and no frame waits for
+ * more than one chunk of GL work. A view change (pan/zoom), a toggle or a picking pass draws
+ * everything directly, as before, with the newest codes.
  *
- * Props: data (rows; lines read row.path = [[lon, lat], ...], points read row.p = [lon, lat]),
- * mode "lines" | "points", codes (Uint8Array), palette ([[r, g, b, a], ...] by code),
- * pixelSizes ([px by code]: line width or point radius), stroke ([r, g, b, a] ring, points only).
- * thinBelow (lines only): segments whose width is under this many pixels are drawn as 1-px GL
- * lines (2 vertices, no extrusion) and only the wider ones as quads — a software GL's cost is
- * mostly per shaded vertex, so a road network where most segments flow freely draws in about
- * half the time; which segment goes where is re-sorted (two index buffers) when codes change.
- *   new CodedLayer({id: "roads", data: rows, mode: "lines", codes, palette, pixelSizes: [1.5],
- *                   thinBelow: 2, updateTriggers: {getCode: version}})
+ * Updates are colour-only: the page mutates the code arrays (one Uint8Array entry per object)
+ * in place and calls requestUpdate([kind ids], tag) on the live layer (props.handle.layer);
+ * only the colour and size buffers are rewritten — the geometry is built when `kinds`
+ * change. props.onPresent(tags) is called when the updates with those tags became visible.
+ *
+ * Kinds: {id, mode: "lines" | "points" | "polygons", data (rows; lines read row.path =
+ * [[lon, lat], ...], points row.p = [lon, lat], polygons row.polygon = a convex ring such as
+ * an H3 cell), palette ([[r, g, b, a], ...] by code), pixelSizes ([px by code]: line width or
+ * point radius), stroke ([r, g, b, a] ring, points only), thinBelow (lines only: segments
+ * narrower than this many pixels are drawn as 1-px GL lines, 2 vertices and no extrusion,
+ * re-sorted when codes change — a software GL's cost is mostly per primitive and per span)}.
+ * Drawn in order, later kinds on top; picking reports info.kind and the row as info.index.
+ *   new CodedMapLayer({id: "coded", kinds, codes: {roads: Uint8Array, ...}, hidden: {},
+ *                      primitivesPerFrame: 6000, handle: {}, onPresent: fn, pickable: true})
+ * CodedLayer is the same for one kind given as its own props (mode, data, codes, palette,
+ * pixelSizes, stroke, thinBelow), drawn directly: the static district outlines.
  */
 (function () {
   "use strict";
-  if (!window.deck || window.deck.CodedLayer) { return; }
-  var deck = window.deck;
+  if (!window.deck || !window.luma || window.deck.CodedMapLayer) { return; }
+  var deck = window.deck, luma = window.luma;
 
   var VS = "#version 300 es\n#define SHADER_NAME coded-layer-vs\n" +
     "in vec2 commonHi;\nin vec2 commonLo;\nin vec2 dirs;\nin vec2 corners;\n" +
@@ -39,7 +55,8 @@
     "  vec4 p = project_common_position_to_clipspace(geometry.position);\n" +
     "#ifdef CODED_POINTS\n" +
     "  vec2 offset = corners * sizes;\n" +
-    "#elif defined(CODED_THIN)\n" +
+    "#elif defined(CODED_FLAT)\n" +
+    // 1-px lines and polygon fills: the vertices are the geometry, no extrusion
     "  vec2 offset = vec2(0.0);\n" +
     "#else\n" +
     // the segment's direction in common (Web Mercator) space, precomputed: one projection
@@ -69,25 +86,61 @@
     "  DECKGL_FILTER_COLOR(fragColor, geometry);\n" +
     "}\n";
 
+  var LAYOUT = [
+    ["commonHi", "float32x2"], ["commonLo", "float32x2"], ["dirs", "float32x2"],
+    ["corners", "float32x2"], ["colors", "unorm8x4"], ["sizes", "float32"],
+    ["pickingColors", "uint8x4"]
+  ].map(function (a) {
+    var bytes = a[1] === "float32x2" ? 8 : 4;
+    return { name: a[0], byteStride: bytes, stepMode: "vertex",
+             attributes: [{ attribute: a[0], format: a[1], byteOffset: 0 }] };
+  });
   // the four corners of a quad (side ±1, end ±1) and its two triangles (as indices)
   var CORNERS = [[-1, -1], [1, -1], [-1, 1], [1, 1]];
   var QUAD = [0, 1, 2, 1, 3, 2];
   var DEG = Math.PI / 180;
-  var ModelClass = null;
-
   var WORLD = 512 / (2 * Math.PI);  // deck's common space: the world is 512 units wide
+  // relative GL cost of one primitive of each part on a software GL (measured with
+  // SwiftShader: a triangle of a ~30 px grid cell costs ~1.5 short 1-px road lines)
+  var COST = { thin: 1, wide: 2, points: 2, fill: 1.5 };
+  // what deck's own draws use (Deck sets it once per context); depth is irrelevant in 2D
+  var OFFSCREEN_GL = { blend: true, blendFunc: [770, 771, 1, 771], blendEquation: 32774,
+                       depthTest: false, scissorTest: false, cull: false };
+  var LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
   function mercY(lat) { return Math.log(Math.tan(Math.PI / 4 + lat * DEG / 2)); }
+  function ringLength(ring) {
+    var m = ring ? ring.length : 0;
+    if (m > 1 && ring[0][0] === ring[m - 1][0] && ring[0][1] === ring[m - 1][1]) { m--; }
+    return m;
+  }
+  function sameView(a, b) { return a === b || Boolean(a && b && a.equals(b)); }
 
   function geometry(rows, mode) {
-    // 4 vertices per quad (a point, or one segment of a path) + 6 indices; which row each
-    // vertex belongs to; for lines the segment's unit direction in Web Mercator space
-    var q = 0, r, k;
-    if (mode === "points") { q = rows.length; } else {
+    // vertices (Web Mercator common coordinates as hi + lo float32, the segment's unit
+    // direction, the quad corner, the row each vertex belongs to) and the triangle indices
+    var q = 0, n = 0, r, k;
+    if (mode === "points") { q = rows.length; n = 4 * q; } else if (mode === "polygons") {
+      for (r = 0; r < rows.length; r++) {
+        var m0 = ringLength(rows[r].polygon);
+        if (m0 >= 3) { n += m0; q += m0 - 2; }
+      }
+    } else {
       for (r = 0; r < rows.length; r++) { q += Math.max(0, rows[r].path.length - 1); }
+      n = 4 * q;
     }
-    var n = q * 4;
-    var hi = new Float32Array(n * 2), lo = new Float32Array(n * 2), dir = new Float32Array(n * 2), cor = new Float32Array(n * 2);
-    var obj = new Uint32Array(n), idx = new Uint32Array(q * 6), v = 0, i = 0;
+    var g = { n: n, prims: q, hi: new Float32Array(n * 2), lo: new Float32Array(n * 2),
+              dirs: new Float32Array(n * 2), corners: new Float32Array(n * 2),
+              obj: new Uint32Array(n), idx: new Uint32Array(q * (mode === "polygons" ? 3 : 6)) };
+    var v = 0, i = 0;
+    function vertex(p, dx, dy, cx, cy, row) {
+      var x = WORLD * (p[0] * DEG + Math.PI), y = WORLD * (Math.PI + mercY(p[1]));
+      g.hi[v * 2] = x; g.hi[v * 2 + 1] = y;
+      g.lo[v * 2] = x - g.hi[v * 2]; g.lo[v * 2 + 1] = y - g.hi[v * 2 + 1];
+      g.dirs[v * 2] = dx; g.dirs[v * 2 + 1] = dy;
+      g.corners[v * 2] = cx; g.corners[v * 2 + 1] = cy;
+      g.obj[v] = row; v++;
+    }
     function quad(a, b, row) {
       var dx = 0, dy = 0;
       if (b) {
@@ -95,180 +148,432 @@
         var len = Math.sqrt(dx * dx + dy * dy) || 1;
         dx /= len; dy /= len;
       }
-      for (k = 0; k < 6; k++) { idx[i++] = v + QUAD[k]; }
+      for (k = 0; k < 6; k++) { g.idx[i++] = v + QUAD[k]; }
       for (k = 0; k < 4; k++) {
-        var end = b && CORNERS[k][1] > 0 ? b : a;
-        var x = WORLD * (end[0] * DEG + Math.PI), y = WORLD * (Math.PI + mercY(end[1]));
-        hi[v * 2] = x; hi[v * 2 + 1] = y;
-        lo[v * 2] = x - hi[v * 2]; lo[v * 2 + 1] = y - hi[v * 2 + 1];
-        dir[v * 2] = dx; dir[v * 2 + 1] = dy;
-        cor[v * 2] = CORNERS[k][0]; cor[v * 2 + 1] = CORNERS[k][1];
-        obj[v] = row; v++;
+        vertex(b && CORNERS[k][1] > 0 ? b : a, dx, dy, CORNERS[k][0], CORNERS[k][1], row);
       }
     }
     for (r = 0; r < rows.length; r++) {
       if (mode === "points") { quad(rows[r].p, null, r); continue; }
+      if (mode === "polygons") {
+        var ring = rows[r].polygon, m = ringLength(ring), first = v;
+        if (m < 3) { continue; }
+        for (k = 0; k < m; k++) { vertex(ring[k], 0, 0, 0, 0, r); }
+        // a fan: grid cells (H3 hexagons, squares) are convex
+        for (k = 1; k + 1 < m; k++) { g.idx[i++] = first; g.idx[i++] = first + k; g.idx[i++] = first + k + 1; }
+        continue;
+      }
       var path = rows[r].path;
       for (var s = 0; s + 1 < path.length; s++) { quad(path[s], path[s + 1], r); }
     }
-    return { n: n, indices: idx, commonHi: hi, commonLo: lo, dirs: dir, corners: cor, object: obj };
+    return g;
   }
 
-  class CodedLayer extends deck.Layer {
-    getShaders() {
-      var defines = {};
-      if (this.props.mode === "points") { defines.CODED_POINTS = 1; }
-      var ring = this.props.stroke;
-      if (ring) {
-        defines.CODED_RING = "vec4(" + ring.map(function (x) { return (x / 255).toFixed(4); }).join(",") + ")";
-      }
-      return super.getShaders({ vs: VS, fs: FS, modules: [deck.project32, deck.picking], defines: defines });
+  // draw units of a kind: [name, topology, indices per primitive, flat shader?]
+  function partsOf(kind, g) {
+    function part(name, topology, ipp, idx, count, split) {
+      return { name: name, topology: topology, ipp: ipp, cost: COST[name], idx: idx, count: count,
+               split: Boolean(split), uploaded: false, chunks: [], used: 0, model: null };
     }
+    if (kind.mode === "polygons") { return [part("fill", "triangle-list", 3, g.idx, g.prims)]; }
+    if (kind.mode === "points") { return [part("points", "triangle-list", 6, g.idx, g.prims)]; }
+    if (kind.thinBelow > 0) {
+      // free-flowing roads as 1-px lines below, the wide (congested) ones drawn on top
+      return [part("thin", "line-list", 2, new Uint32Array(g.prims * 2), 0, true),
+              part("wide", "triangle-list", 6, new Uint32Array(g.prims * 6), 0, true)];
+    }
+    return [part("wide", "triangle-list", 6, g.idx, g.prims)];
+  }
+
+  function packedPalette(palette) {
+    var out = new Uint32Array(palette.length);
+    for (var c = 0; c < palette.length; c++) {
+      var p = palette[c], b = [p[0], p[1], p[2], p[3] === undefined ? 255 : p[3]];
+      if (!LITTLE_ENDIAN) { b.reverse(); }
+      out[c] = ((b[3] << 24) | (b[2] << 16) | (b[1] << 8) | b[0]) >>> 0;
+    }
+    return out;
+  }
+
+  class CodedMapLayer extends deck.Layer {
+    // ---------------------------------------------------------------- the kinds
+    kindSpecs() { return this.props.kinds || []; }
+    codeArray(id) { var c = this.props.codes; return c ? c[id] : null; }
+    needsRebuild(params) {
+      return params.changeFlags.dataChanged || params.props.kinds !== params.oldProps.kinds;
+    }
+
     initializeState() {
-      var am = this.getAttributeManager();
-      am.remove(["instancePickingColors"]);
-      var self = this;
-      function copy(name) {
-        return function (attribute) { attribute.value.set(self.state.geom[name]); };
-      }
-      am.add({
-        commonHi: { size: 2, update: copy("commonHi") },
-        commonLo: { size: 2, update: copy("commonLo") },
-        dirs: { size: 2, update: copy("dirs") },
-        corners: { size: 2, update: copy("corners") },
-        colors: { size: 4, type: "unorm8", accessor: "getCode", update: this.fillColors.bind(this) },
-        sizes: { size: 1, accessor: "getCode", update: this.fillSizes.bind(this) },
-        pickingColors: { size: 4, type: "uint8", update: this.fillPicking.bind(this) }
-      });
+      Object.assign(this.state, { kinds: null, dirty: {}, tags: [], job: null, raf: 0, drawn: null,
+                     front: null, back: null, frontView: null,
+                     // updates shown by a blit of the offscreen picture, frames that drew a
+                     // chunk of one, and direct draws of everything (for tests and the bench)
+                     counts: { presented: 0, chunkFrames: 0, direct: 0 } });
     }
+
     updateState(params) {
-      var props = params.props, old = params.oldProps, flags = params.changeFlags;
-      var rebuilt = false;
-      if (flags.dataChanged || props.mode !== old.mode) {
-        var geom = geometry(props.data || [], props.mode);
-        this.setState({ geom: geom, numInstances: geom.n });
-        this.getAttributeManager().invalidateAll();
-        rebuilt = true;
-      }
       super.updateState(params);
-      this.state.splitDirty = true;
-      if (!this.state.model || rebuilt || flags.extensionsChanged || props.mode !== old.mode ||
-          String(props.stroke) !== String(old.stroke)) {
-        this.destroyModels();
-        this.state.model = this.makeModel();
-        this.state.thinModel = this.thinned() ? this.makeThinModel() : null;
-        this.state.models = this.state.thinModel ? [this.state.model, this.state.thinModel]
-          : [this.state.model];
-        this.getAttributeManager().invalidateAll();
+      var props = params.props, st = this.state;
+      if (props.handle) { props.handle.layer = this; }
+      st.onPresent = props.onPresent;
+      st.budget = props.primitivesPerFrame > 0 ? props.primitivesPerFrame : Infinity;
+      if (!st.kinds || this.needsRebuild(params) ||
+          props.primitivesPerFrame !== params.oldProps.primitivesPerFrame) {
+        this.build();
+      } else if (this.codesChanged(params)) {
+        st.kinds.forEach(function (k) { st.dirty[k.id] = true; });
+      }
+      var hidden = props.hidden || {};
+      st.kinds.forEach(function (k) {
+        k.codes = this.codeArray(k.id) || null;
+        k.hidden = Boolean(hidden[k.id]);
+      }, this);
+      var key = st.kinds.map(function (k) { return k.hidden ? "0" : "1"; }).join("");
+      if (key !== st.hiddenKey) {
+        // a toggle: the next draw (deck redraws on new props) draws directly
+        st.hiddenKey = key; st.frontView = null; this.abortJob();
       }
     }
-    makeModel() {
-      if (!ModelClass) {
-        // luma.gl's Model is not on the `deck` global: borrow the class from a stock layer
-        var probe = deck.LineLayer.prototype._getModel.call(this);
-        ModelClass = probe.constructor;
-        probe.destroy();
+    codesChanged(params) {
+      var p = params.props, o = params.oldProps, f = params.changeFlags.updateTriggersChanged;
+      return p.codes !== o.codes || Boolean(f && (f.all || f.getCode));
+    }
+
+    build() {
+      this.destroyResources();
+      var st = this.state, device = this.context.device, self = this, offset = 0;
+      st.kinds = this.kindSpecs().map(function (spec) {
+        var rows = spec.data || [], g = geometry(rows, spec.mode || "lines");
+        var kind = {
+          id: spec.id, mode: spec.mode || "lines", rows: rows, geom: g, offset: offset,
+          palette: packedPalette(spec.palette || [[128, 128, 128, 255]]),
+          pixelSizes: spec.pixelSizes || [1], thinBelow: spec.thinBelow || 0,
+          stroke: spec.stroke || null, codes: self.codeArray(spec.id) || null, hidden: false,
+          colorData: new Uint32Array(g.n), sizeData: new Float32Array(g.n)
+        };
+        offset += rows.length;
+        // picking colours: the object's index over all kinds (getPickingInfo maps it back)
+        var pick = new Uint8Array(g.n * 4), rgb = [0, 0, 0];
+        for (var v = 0; v < g.n; v++) {
+          self.encodePickingColor(kind.offset + g.obj[v], rgb);
+          pick[v * 4] = rgb[0]; pick[v * 4 + 1] = rgb[1]; pick[v * 4 + 2] = rgb[2];
+        }
+        function buffer(data) {
+          return device.createBuffer({ usage: luma.Buffer.VERTEX | luma.Buffer.COPY_DST,
+                                       data: data.length ? data : new Float32Array(4) });
+        }
+        kind.buffers = {
+          commonHi: buffer(g.hi), commonLo: buffer(g.lo), dirs: buffer(g.dirs),
+          corners: buffer(g.corners), pickingColors: buffer(pick),
+          colors: buffer(new Uint8Array(kind.colorData.buffer)), sizes: buffer(kind.sizeData)
+        };
+        kind.parts = partsOf(kind, g);
+        kind.parts.forEach(function (part) { part.model = self.makeModel(kind, part); });
+        st.dirty[kind.id] = true;
+        return kind;
+      });
+      st.models = [];
+      st.kinds.forEach(function (k) { k.parts.forEach(function (p) { st.models.push(p.model); }); });
+      st.hiddenKey = null; st.frontView = null;
+      this.applyDirty();
+    }
+
+    makeModel(kind, part) {
+      var defines = {};
+      if (kind.mode === "points") { defines.CODED_POINTS = 1; }
+      if (part.name === "thin" || part.name === "fill") { defines.CODED_FLAT = 1; }
+      if (kind.stroke) {
+        defines.CODED_RING = "vec4(" + kind.stroke.map(function (x) { return (x / 255).toFixed(4); }).join(",") + ")";
       }
-      var geom = this.state.geom;
-      if (this.state.indexBuffer) { this.state.indexBuffer.destroy(); }
-      // indexed quads: each corner's vertex shader runs once, not once per triangle
-      this.state.indexBuffer = this.context.device.createBuffer({
-        usage: 0x0010, indexType: "uint32", data: geom.indices.length ? geom.indices : new Uint32Array(6)
-      });
-      return new ModelClass(this.context.device, Object.assign(this.getShaders(), {
-        id: this.props.id, bufferLayout: this.getAttributeManager().getBufferLayouts(),
-        topology: "triangle-list", isInstanced: false, indexBuffer: this.state.indexBuffer,
-        vertexCount: geom.indices.length
+      var shaders = this.getShaders({ vs: VS, fs: FS, modules: [deck.project32, deck.picking], defines: defines });
+      return new luma.Model(this.context.device, Object.assign(shaders, {
+        id: this.props.id + "-" + kind.id + "-" + part.name, bufferLayout: LAYOUT,
+        topology: part.topology, isInstanced: false, vertexCount: 0, attributes: kind.buffers
       }));
     }
-    thinned() { return this.props.mode !== "points" && this.props.thinBelow > 0; }
-    makeThinModel() {
-      var geom = this.state.geom, q = geom.n / 4;
-      if (this.state.thinIndexBuffer) { this.state.thinIndexBuffer.destroy(); }
-      this.state.thinIndexBuffer = this.context.device.createBuffer({
-        usage: 0x0010, indexType: "uint32", data: new Uint32Array(Math.max(2, q * 2))
+
+    // ---------------------------------------------------------------- codes → buffers
+    applyDirty() {
+      var st = this.state, self = this, any = false;
+      st.kinds.forEach(function (kind) {
+        if (!st.dirty[kind.id]) { return; }
+        st.dirty[kind.id] = false; any = true;
+        self.fillColors(kind);
+        if (kind.thinBelow > 0) { self.splitByWidth(kind); }
+        kind.parts.forEach(function (part) {
+          // the split parts' index lists change with the codes, the others once built
+          if (part.split || !part.uploaded) { self.chunkUp(part); part.uploaded = true; }
+        });
       });
-      var sh = this.getShaders();
-      sh.defines = Object.assign({}, sh.defines, { CODED_THIN: 1 });
-      return new ModelClass(this.context.device, Object.assign(sh, {
-        id: this.props.id + "-thin", bufferLayout: this.getAttributeManager().getBufferLayouts(),
-        topology: "line-list", isInstanced: false, indexBuffer: this.state.thinIndexBuffer,
-        vertexCount: 0
-      }));
+      return any;
     }
-    splitByWidth() {
+    fillColors(kind) {
+      var g = kind.geom, out = kind.colorData, sz = kind.sizeData, codes = kind.codes;
+      var pal = kind.palette, px = kind.pixelSizes, obj = g.obj;
+      for (var v = 0; v < g.n; v++) {
+        var c = codes ? codes[obj[v]] : 0, s = px[c];
+        out[v] = c < pal.length ? pal[c] : pal[0];
+        sz[v] = s === undefined ? px[0] : s;
+      }
+      if (g.n) {
+        kind.buffers.colors.write(new Uint8Array(out.buffer));
+        kind.buffers.sizes.write(sz);
+      }
+    }
+    splitByWidth(kind) {
       // quads (6 indices) for segments at least thinBelow px wide, one GL line (its two
-      // centre-line ends: corners 0 and 2 of the quad, extrusion off) for the others
-      var geom = this.state.geom, q = geom.n / 4, codes = this.props.codes;
-      var sizes = this.props.pixelSizes, limit = this.props.thinBelow, obj = geom.object;
-      var wide = this.state.wideIdx, thin = this.state.thinIdx;
-      if (!wide || wide.length !== q * 6) {
-        wide = this.state.wideIdx = new Uint32Array(q * 6);
-        thin = this.state.thinIdx = new Uint32Array(q * 2);
-      }
-      var nw = 0, nt = 0;
-      for (var s = 0; s < q; s++) {
+      // centre-line ends: corners 0 and 2 of the quad) for the others
+      var g = kind.geom, thin = kind.parts[0], wide = kind.parts[1], codes = kind.codes;
+      var sizes = kind.pixelSizes, limit = kind.thinBelow, obj = g.obj, nt = 0, nw = 0;
+      for (var s = 0; s < g.prims; s++) {
         var v = s * 4, w = sizes[codes ? codes[obj[v]] : 0];
         if (w === undefined) { w = sizes[0]; }
         if (w >= limit) {
-          for (var k = 0; k < 6; k++) { wide[nw++] = v + QUAD[k]; }
-        } else { thin[nt++] = v; thin[nt++] = v + 2; }
+          for (var k = 0; k < 6; k++) { wide.idx[nw++] = v + QUAD[k]; }
+        } else { thin.idx[nt++] = v; thin.idx[nt++] = v + 2; }
       }
-      if (nw) { this.state.indexBuffer.write(wide.subarray(0, nw)); }
-      if (nt) { this.state.thinIndexBuffer.write(thin.subarray(0, nt)); }
-      this.state.model.setVertexCount(nw);
-      this.state.thinModel.setVertexCount(nt);
-      this.state.splitDirty = false;
+      thin.count = nt / 2; wide.count = nw / 6;
     }
-    destroyModels() {
-      if (this.state.model) { this.state.model.destroy(); }
-      if (this.state.thinModel) { this.state.thinModel.destroy(); }
-      this.state.model = null; this.state.thinModel = null;
-    }
-    fillColors(attribute) {
-      var geom = this.state.geom, out = attribute.value, codes = this.props.codes;
-      var pal = this.props.palette, obj = geom.object;
-      for (var v = 0; v < geom.n; v++) {
-        var c = pal[codes ? codes[obj[v]] : 0] || pal[0], o = v * 4;
-        out[o] = c[0]; out[o + 1] = c[1]; out[o + 2] = c[2]; out[o + 3] = c[3];
+    chunkUp(part) {
+      // the part's current index list, as index buffers of at most one frame's budget each
+      var device = this.context.device, cap = this.chunkCap(part), k = 0;
+      for (var a = 0; a < part.count; a += cap, k++) {
+        var b = Math.min(part.count, a + cap), ch = part.chunks[k];
+        if (!ch) {
+          ch = part.chunks[k] = { count: 0, buffer: device.createBuffer({
+            usage: luma.Buffer.INDEX | luma.Buffer.COPY_DST, indexType: "uint32",
+            byteLength: cap * part.ipp * 4 }) };
+        }
+        ch.buffer.write(part.idx.subarray(a * part.ipp, b * part.ipp));
+        ch.count = (b - a) * part.ipp;
       }
+      part.used = k;
     }
-    fillSizes(attribute) {
-      var geom = this.state.geom, out = attribute.value, codes = this.props.codes;
-      var sizes = this.props.pixelSizes, obj = geom.object;
-      for (var v = 0; v < geom.n; v++) {
-        var s = sizes[codes ? codes[obj[v]] : 0];
-        out[v] = s === undefined ? sizes[0] : s;
+    chunkCap(part) {
+      var all = Math.max(1, part.idx.length / part.ipp);
+      var budget = this.state.budget;
+      return budget === Infinity ? all : Math.max(1, Math.min(all, Math.floor(budget / part.cost)));
+    }
+
+    // ---------------------------------------------------------------- page API
+    requestUpdate(ids, tag) {
+      var st = this.state;
+      if (!st.kinds) { return; }
+      (ids || st.kinds.map(function (k) { return k.id; })).forEach(function (id) { st.dirty[id] = true; });
+      if (tag) { st.tags.push(tag); }
+      if (st.budget === Infinity) { this.setNeedsRedraw(); return; }  // drawn directly
+      this.schedule();
+    }
+    schedule() {
+      var st = this.state, self = this;
+      if (!st.raf) { st.raf = requestAnimationFrame(function () { st.raf = 0; self.step(); }); }
+    }
+    pendingDirty() {
+      var st = this.state;
+      return st.kinds.some(function (k) { return st.dirty[k.id]; });
+    }
+    abortJob() {
+      var st = this.state;
+      if (st.job) { st.tags = st.job.tags.concat(st.tags); st.job = null; }
+    }
+    step() {
+      // one animation frame of progressive drawing: start a job, draw a chunk, or present
+      var st = this.state, d = this.context.deck, device = this.context.device;
+      if (!st.kinds || !d) { return; }
+      var vp = d.getViewports()[0];
+      if (st.job && !sameView(vp, st.job.viewport)) { this.abortJob(); }
+      if (!st.job) {
+        if (!this.pendingDirty()) { return; }
+        var size = device.canvasContext.getDrawingBufferSize();
+        if (!st.drawn || !sameView(vp, st.drawn.viewport) || size[0] !== st.drawn.size[0] ||
+            size[1] !== st.drawn.size[1]) {
+          // no screen draw of this view yet (its uniforms are what chunks reuse): draw directly
+          this.setNeedsRedraw(); return;
+        }
+        this.startJob();
       }
-    }
-    fillPicking(attribute) {
-      var geom = this.state.geom, out = attribute.value, obj = geom.object, rgb = [0, 0, 0];
-      for (var v = 0; v < geom.n; v++) {
-        this.encodePickingColor(obj[v], rgb);
-        out[v * 4] = rgb[0]; out[v * 4 + 1] = rgb[1]; out[v * 4 + 2] = rgb[2]; out[v * 4 + 3] = 0;
+      var job = st.job;
+      if (job.queue.length) {
+        this.drawChunks(job);
+        st.counts.chunkFrames++;
+        this.schedule();
+        return;
       }
+      // every chunk was submitted in an earlier frame: show the result now
+      job.done = true;
+      d.redraw("coded update");
+      if (st.job) { this.abortJob(); }  // the redraw did not present it (view changed meanwhile)
+      if (this.pendingDirty() || st.tags.length) { this.schedule(); }
     }
-    draw() {
-      if (!this.state.geom.n) { return; }
-      if (!this.state.thinModel) { this.state.model.draw(this.context.renderPass); return; }
-      if (this.state.splitDirty) { this.splitByWidth(); }
-      if (this.state.model.vertexCount) { this.state.model.draw(this.context.renderPass); }
-      if (this.state.thinModel.vertexCount) { this.state.thinModel.draw(this.context.renderPass); }
+    startJob() {
+      var st = this.state, d = st.drawn, device = this.context.device;
+      this.applyDirty();
+      if (!st.back || st.back.width !== d.size[0] || st.back.height !== d.size[1]) {
+        this.destroyTargets();
+        st.back = device.createFramebuffer({ width: d.size[0], height: d.size[1], colorAttachments: ["rgba8unorm"] });
+        st.front = device.createFramebuffer({ width: d.size[0], height: d.size[1], colorAttachments: ["rgba8unorm"] });
+      }
+      var queue = [];
+      st.kinds.forEach(function (kind) {
+        if (kind.hidden) { return; }
+        kind.parts.forEach(function (part) {
+          for (var k = 0; k < part.used; k++) { queue.push([part, part.chunks[k]]); }
+        });
+      });
+      st.job = { viewport: d.viewport, queue: queue, cleared: false, done: false, tags: st.tags };
+      st.tags = [];
+    }
+    drawChunks(job) {
+      var st = this.state, device = this.context.device, gl = device.gl, self = this;
+      // the projection of the last screen draw of this same view (a picking pass in between
+      // may have left other uniforms in the models)
+      this.setShaderModuleProps(st.drawn.props);
+      var pass = device.beginRenderPass({
+        framebuffer: st.back, parameters: { viewport: st.drawn.glViewport },
+        clearColor: job.cleared ? false : [0, 0, 0, 0], clearDepth: false, clearStencil: false
+      });
+      job.cleared = true;
+      device.withParametersWebGL(OFFSCREEN_GL, function () {
+        var used = 0;
+        while (job.queue.length) {
+          var part = job.queue[0][0], ch = job.queue[0][1], cost = ch.count / part.ipp * part.cost;
+          if (used > 0 && used + cost > st.budget) { break; }
+          job.queue.shift(); used += cost;
+          self.drawChunk(part, ch, pass);
+        }
+      });
+      pass.end();
+      // make the GL start now, in the background (see the header)
+      var sync = gl.fenceSync(gl.SYNC_GPU_COMMANDS_COMPLETE, 0);
+      gl.flush();
+      gl.deleteSync(sync);
+    }
+    drawChunk(part, ch, pass) {
+      part.model.setIndexBuffer(ch.buffer);
+      part.model.setVertexCount(ch.count);
+      part.model.draw(pass);
+    }
+
+    // ---------------------------------------------------------------- deck hooks
+    draw(opts) {
+      var st = this.state, pass = opts.renderPass || this.context.renderPass;
+      var mp = opts.shaderModuleProps;
+      if (mp && mp.picking && mp.picking.isActive) { this.drawAll(pass); return; }
+      var device = this.context.device, vp = this.context.viewport;
+      var size = device.canvasContext.getDrawingBufferSize();
+      var dpr = (mp && mp.project && mp.project.devicePixelRatio) || device.canvasContext.cssToDeviceRatio();
+      // the GL viewport deck's own pass uses for this view (LayersPass), for the offscreen draws
+      var glViewport = [vp.x * dpr, size[1] - (vp.y + vp.height) * dpr, vp.width * dpr, vp.height * dpr];
+      st.drawn = { viewport: vp, props: mp, size: size, glViewport: glViewport };
+      var job = st.job, fits = function (fb) { return fb && fb.width === size[0] && fb.height === size[1]; };
+      if (job && job.done && sameView(vp, job.viewport) && fits(st.back)) {
+        this.blit(st.back);
+        var t = st.front; st.front = st.back; st.back = t;
+        st.frontView = job.viewport; st.job = null; st.counts.presented++;
+        if (st.onPresent && job.tags.length) { st.onPresent(job.tags); }
+        return;
+      }
+      if (!this.pendingDirty() && !st.tags.length && sameView(vp, st.frontView) && fits(st.front)) {
+        this.blit(st.front);  // nothing new for this view: the last offscreen picture
+        return;
+      }
+      // a new view, a toggle, the first draw, or no offscreen drawing: everything, directly,
+      // with the newest codes (a job in progress is superseded)
+      this.abortJob();
+      this.applyDirty();
+      this.drawAll(pass);
+      st.frontView = null; st.counts.direct++;
+      var tags = st.tags;
+      st.tags = [];
+      if (st.onPresent && tags.length) { st.onPresent(tags); }
+    }
+    drawAll(pass) {
+      var self = this;
+      this.state.kinds.forEach(function (kind) {
+        if (kind.hidden) { return; }
+        kind.parts.forEach(function (part) {
+          for (var k = 0; k < part.used; k++) { self.drawChunk(part, part.chunks[k], pass); }
+        });
+      });
+    }
+    blit(fb) {
+      var gl = this.context.device.gl, w = fb.width, h = fb.height;
+      this.context.device.withParametersWebGL({ scissorTest: false }, function () {
+        gl.bindFramebuffer(gl.READ_FRAMEBUFFER, fb.handle);
+        gl.blitFramebuffer(0, 0, w, h, 0, 0, w, h, gl.COLOR_BUFFER_BIT, gl.NEAREST);
+        gl.bindFramebuffer(gl.READ_FRAMEBUFFER, null);
+      });
+    }
+    getPickingInfo(params) {
+      var info = params.info, st = this.state;
+      if (!info || info.index < 0 || !st.kinds) { return info; }
+      for (var k = st.kinds.length - 1; k >= 0; k--) {
+        var kind = st.kinds[k];
+        if (info.index >= kind.offset) {
+          info.kind = kind.id;
+          info.index -= kind.offset;
+          info.object = kind.rows[info.index];
+          return info;
+        }
+      }
+      return info;
+    }
+
+    // ---------------------------------------------------------------- cleanup
+    destroyTargets() {
+      var st = this.state;
+      if (st.front) { st.front.destroy(); }
+      if (st.back) { st.back.destroy(); }
+      st.front = st.back = null; st.frontView = null;
+    }
+    destroyResources() {
+      var st = this.state;
+      (st.kinds || []).forEach(function (kind) {
+        kind.parts.forEach(function (part) {
+          if (part.model) { part.model.destroy(); }
+          part.chunks.forEach(function (ch) { ch.buffer.destroy(); });
+        });
+        Object.keys(kind.buffers).forEach(function (b) { kind.buffers[b].destroy(); });
+      });
+      st.kinds = null; st.models = []; st.job = null;
+      this.destroyTargets();
     }
     finalizeState(context) {
+      if (this.state.raf) { cancelAnimationFrame(this.state.raf); this.state.raf = 0; }
+      this.destroyResources();
       super.finalizeState(context);
-      this.destroyModels();
-      if (this.state.indexBuffer) { this.state.indexBuffer.destroy(); }
-      if (this.state.thinIndexBuffer) { this.state.thinIndexBuffer.destroy(); }
+    }
+  }
+  CodedMapLayer.layerName = "CodedMapLayer";
+  CodedMapLayer.defaultProps = {
+    kinds: { type: "object", value: [], compare: false },
+    codes: { type: "object", value: null, compare: false },
+    hidden: { type: "object", value: {}, compare: true },
+    handle: { type: "object", value: null, compare: false },
+    onPresent: { type: "function", value: null, compare: false },
+    primitivesPerFrame: 0
+  };
+
+  // one kind from the layer's own props (a pydeck "CodedLayer" spec), always drawn directly
+  class CodedLayer extends CodedMapLayer {
+    kindSpecs() {
+      var p = this.props;
+      return [{ id: p.id, mode: p.mode, data: p.data, palette: p.palette, pixelSizes: p.pixelSizes,
+                stroke: p.stroke, thinBelow: p.thinBelow }];
+    }
+    codeArray() { return this.props.codes; }
+    needsRebuild(params) {
+      var p = params.props, o = params.oldProps;
+      return params.changeFlags.dataChanged || p.mode !== o.mode || p.thinBelow !== o.thinBelow ||
+        String(p.stroke) !== String(o.stroke) || String(p.palette) !== String(o.palette) ||
+        String(p.pixelSizes) !== String(o.pixelSizes);
     }
   }
   CodedLayer.layerName = "CodedLayer";
   CodedLayer.defaultProps = {
     mode: "lines", codes: null, palette: [[128, 128, 128, 255]], pixelSizes: [1], stroke: null,
-    thinBelow: 0,
-    // a function, so that deck never treats the colour buffers as constant; the colours come
-    // from `codes` (see fillColors) and updateTriggers.getCode says when they changed
-    getCode: { type: "accessor", value: function (_d, info) { return info.index; } }
+    thinBelow: 0
   };
+  deck.CodedMapLayer = CodedMapLayer;
   deck.CodedLayer = CodedLayer;
 })();

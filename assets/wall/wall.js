@@ -3,21 +3,22 @@
  * Dash loads every script in assets/ on every page, so this file does nothing until the
  * wall's map container (#wall-map) appears. Then it
  *   1. fetches /wall/spec.json (pydeck's Deck.to_json() + palettes + messages),
- *   2. converts the spec with deck.JSONConverter (plus deck.CodedLayer from coded_layer.js)
- *      and creates FOUR deck.Deck canvases once: the static land and district outlines at
- *      the bottom (redrawn only when the view or a toggle changes), the grid cells, the
- *      roads, and everything else on top (it owns the controller, mirrors its view state to
- *      the three below and picks roads and cells there for hover/click). An update redraws
- *      the cells, the roads and the top canvas in three successive frames, so no frame pays
- *      for more than one heavy layer: on a software GL (SwiftShader) two of them in one
- *      frame already cost more than 50 ms,
+ *   2. converts the spec with deck.JSONConverter (plus the layers of coded_layer.js) and
+ *      creates THREE deck.Deck canvases once: the static land and district outlines at the
+ *      bottom (redrawn only when the view or a toggle changes); every status-coded object
+ *      (grid cells, roads, stations) in one deck.CodedMapLayer in the middle; units,
+ *      incidents and district names on top (it owns the controller, mirrors its view state
+ *      to the two below and picks the coded objects there for hover/click),
  *   3. joins the "wall" room over Socket.IO and applies wall:full / wall:update messages:
  *      code arrays per layer (columnar diffs, written in place into Uint8Arrays), KPI values,
  *      ticker, units, incidents, series;
- *   4. once per animation frame re-clones the changed layers by id with a bumped
- *      updateTriggers version — for CodedLayers only the colour/size buffers are refilled,
- *      the geometry is never rebuilt — and calls deck.setProps({layers}): pan/zoom and the
- *      WebGL contexts survive every update.
+ *   4. once per animation frame updates the panels and hands the changed code arrays to the
+ *      CodedMapLayer, which refills only its colour buffers and, on a software GL
+ *      (SwiftShader), redraws them off screen a bounded number of primitives per frame and
+ *      shows the result with one copy (see coded_layer.js: drawing all 21 000 objects of a
+ *      large city in one frame took 50-80 ms there); the top canvas gets new layers only
+ *      when units, incidents or texts changed. Pan/zoom and the WebGL contexts survive every
+ *      update.
  * A watchdog shows the stale banner when no message or no new reading arrived for
  * staleAfterS seconds, and forces a reconnect when the socket went quiet.
  * window.citycc_wall.stats exposes latency samples (sampled → visible, published → visible)
@@ -89,7 +90,7 @@
       codes: {}, ver: {}, visible: {}, kpis: {}, ages: {}, agesAt: 0, lastMsgAt: performance.now(),
       newest: null, series: { t: [] }, bands: {}, ticker: { derived: true, items: [] },
       units: new Map(), incidents: new Map(), unitRows: [], incidentRows: [],
-      dirty: { layers: {}, kpis: true, ticker: true, charts: true }, raf: 0, lang: lang(),
+      dirty: { layers: {}, coded: {}, kpis: true, ticker: true, charts: true }, raf: 0, lang: lang(),
       fontSettings: { sdf: true, fontSize: 48, buffer: 6 },
       fontFamily: getComputedStyle(document.body).fontFamily || "sans-serif"
     };
@@ -97,13 +98,22 @@
       var n = base[id] && base[id].props.data ? base[id].props.data.length : 0;
       S.codes[id] = new Uint8Array(n); S.ver[id] = 0;
     });
+    // the coded kinds in drawing order (the spec's order), one CodedMapLayer for all of them
+    S.kinds = S.order.filter(function (id) { return W.cfg.coded.indexOf(id) >= 0 && base[id]; })
+      .map(function (id) {
+        var p = base[id].props;
+        return { id: id, mode: p.mode, data: p.data, palette: p.palette, pixelSizes: p.pixelSizes,
+                 stroke: p.stroke, thinBelow: p.thinBelow };
+      });
+    S.codedHandle = {};
+    S.budget = softwareGL() ? PRIMITIVES_PER_FRAME_SOFTWARE : 0;
     S.ver.units = 0; S.ver.incidents = 0; S.ver.text = 0;
     W.cfg.toggles.forEach(function (id) { S.visible[id] = true; });
-    W.state = S; W.buildLayers = buildLayers;
-    // two canvases: the static geometry (land, district outlines) below, drawn only when the
-    // view changes; the coded layers above, redrawn on every update. A software GL
-    // (SwiftShader) pays per pixel and per vertex, so not redrawing the static part halves
-    // the cost of an update frame.
+    W.state = S; W.buildLayers = buildLayers; W.setCoded = setCoded;
+    // three canvases: the static geometry (land, district outlines) below, drawn only when
+    // the view changes; the coded objects, redrawn on every update; the rarely changing
+    // units, incidents and names on top. A software GL (SwiftShader) pays per pixel and per
+    // primitive, and Chromium reads back every WebGL canvas that changed in a frame.
     var common = {
       parent: el, views: props.views,
       // no MSAA: on a software GL (SwiftShader) 4x multisampling quadruples the fill cost
@@ -114,29 +124,22 @@
       viewState: props.initialViewState, controller: false, layers: [],
       style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
     }));
-    if (W.mid) { W.mid.finalize(); }
-    W.mid = new deck.Deck(Object.assign({}, common, {
-      viewState: props.initialViewState, controller: false, layers: [], onAfterRender: nextStage,
-      style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
-    }));
-    if (W.roads) { W.roads.finalize(); }
-    W.roads = new deck.Deck(Object.assign({}, common, {
-      viewState: props.initialViewState, controller: false, layers: [], onAfterRender: nextStage,
+    if (W.coded) { W.coded.finalize(); }
+    W.coded = new deck.Deck(Object.assign({}, common, {
+      viewState: props.initialViewState, controller: false, layers: [],
       style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
     }));
     W.deck = new deck.Deck(Object.assign({}, common, {
       initialViewState: props.initialViewState, controller: true, layers: [],
-      getTooltip: function (info) { return tooltip(withCells(info)); },
-      onAfterRender: afterTopRender,
-      onClick: function (info) { return onClick(withCells(info)); },
+      getTooltip: function (info) { return tooltip(withCoded(info)); },
+      onClick: function (info) { return onClick(withCoded(info)); },
       onViewStateChange: function (p) {
-        W.base.setProps({ viewState: p.viewState }); W.mid.setProps({ viewState: p.viewState });
-        W.roads.setProps({ viewState: p.viewState });
+        W.base.setProps({ viewState: p.viewState }); W.coded.setProps({ viewState: p.viewState });
         return p.viewState;
       },
       style: { position: "absolute", left: 0, top: 0 }
     }));
-    setLayers(true);
+    setLayers(); setCoded();
     setupToggles(); legend(); translate(); connect();
     new MutationObserver(function () {
       if (S && S.lang !== lang()) { S.lang = lang(); onLanguage(); }
@@ -147,76 +150,50 @@
   }
 
   // ------------------------------------------------------------------ layers
+  // primitives a software GL draws per animation frame for an update (about 6-8 ms of
+  // SwiftShader on one core); with a GPU an update is drawn directly, in one frame
+  var PRIMITIVES_PER_FRAME_SOFTWARE = 6000;
+  function softwareGL() {
+    var c = document.createElement("canvas"), gl = c.getContext("webgl2");
+    if (!gl) { return true; }
+    var ext = gl.getExtension("WEBGL_debug_renderer_info");
+    var name = String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    var lose = gl.getExtension("WEBGL_lose_context");
+    if (lose) { lose.loseContext(); }
+    return /swiftshader|llvmpipe|lavapipe|softpipe|software/i.test(name);
+  }
   var STATIC_LAYERS = { land: true, districts: true };
-  var MID_LAYERS = { cells: true };
-  var ROAD_LAYERS = { roads: true };
-  function setLayers(now) {
+  function setLayers() {
     var all = buildLayers();
     var below = all.filter(function (l) { return STATIC_LAYERS[l.id]; });
-    var mid = all.filter(function (l) { return MID_LAYERS[l.id]; });
-    var roads = all.filter(function (l) { return ROAD_LAYERS[l.id]; });
-    var above = all.filter(function (l) {
-      return !STATIC_LAYERS[l.id] && !MID_LAYERS[l.id] && !ROAD_LAYERS[l.id];
-    });
+    var above = all.filter(function (l) { return !STATIC_LAYERS[l.id]; });
     // the static deck gets new props only when a toggle changed them (same layer objects
     // otherwise), so it does not redraw on data updates
     var key = below.map(function (l) { return l.id + ":" + l.props.visible; }).join(",");
     if (key !== S.baseKey) { S.baseKey = key; W.base.setProps({ layers: below }); }
-    // the grid cells, the roads and the rest are redrawn in successive frames, so that no
-    // single frame pays for more than one heavy layer on a software GL
-    if (now) {
-      S.stages = [];
-      W.mid.setProps({ layers: mid }); W.roads.setProps({ layers: roads });
-      W.deck.setProps({ layers: above });
-      return;
-    }
-    // each stage starts in the frame after the previous canvas actually drew (its
-    // onAfterRender), so two heavy canvases never share a frame however deck's own frame
-    // callbacks and ours interleave
-    S.stages = [[W.roads, roads], [W.deck, above]];
-    W.mid.setProps({ layers: mid });
+    W.deck.setProps({ layers: above });
   }
-  function nextStage() {
-    if (!S || !S.stages || !S.stages.length || S.stagePending) { return; }
-    S.stagePending = true;
-    requestAnimationFrame(function () {
-      S.stagePending = false;
-      var st = S.stages.shift();
-      if (!st) { return; }
-      // the top canvas is the last stage: the update's latency is measured when it drew
-      if (st[0] === W.deck && S.seenAtTop) { S.seenOnTop = S.seenAtTop; S.seenAtTop = null; }
-      st[0].setProps({ layers: st[1] });
-    });
+  function setCoded() {
+    // a new layer object only for a toggle: code updates go through requestUpdate
+    var hidden = {};
+    S.kinds.forEach(function (k) { if (S.visible[k.id] === false) { hidden[k.id] = true; } });
+    W.coded.setProps({ layers: [new deck.CodedMapLayer({
+      id: "coded", kinds: S.kinds, codes: S.codes, hidden: hidden, handle: S.codedHandle,
+      primitivesPerFrame: S.budget, onPresent: onCodedPresent, pickable: true
+    })] });
   }
-  // hover and click reach the top canvas only: objects there win, else a road, else the
-  // grid cell below
-  function withCells(info) {
-    if (info.object || info.x == null || !W.mid) { return info; }
-    var road = W.roads.pickObject({ x: info.x, y: info.y, radius: 0 });
-    if (road) { return road; }
-    var cell = W.mid.pickObject({ x: info.x, y: info.y, radius: 0 });
-    return cell || info;
-  }
-  function codedColor(id) {
-    var pal = W.cfg.palettes[id];
-    return function (_d, info) {
-      var c = S.codes[id][info.index];
-      return pal[c] || pal[0];
-    };
+  function onCodedPresent(tags) { tags.forEach(recordLatency); }
+  // hover and click reach the top canvas only: objects there win, else the coded object
+  // (station, road, grid cell) below
+  function withCoded(info) {
+    if (info.object || info.x == null || !W.coded) { return info; }
+    return W.coded.pickObject({ x: info.x, y: info.y, radius: 0 }) || info;
   }
   function buildLayers() {
     var P = W.cfg.palettes;
-    return S.order.map(function (id) {
+    return S.order.filter(function (id) { return W.cfg.coded.indexOf(id) < 0; }).map(function (id) {
       var l = S.base[id];
       var vis = S.visible[id] === undefined ? true : S.visible[id];
-      if (id === "cells") {
-        return l.clone({ visible: vis, getFillColor: codedColor(id),
-                         updateTriggers: { getFillColor: S.ver[id] } });
-      }
-      if (id === "roads" || id === "air" || id === "water" || id === "hazard") {
-        // CodedLayer: colours (and road widths) come from the code array, mutated in place
-        return l.clone({ visible: vis, codes: S.codes[id], updateTriggers: { getCode: S.ver[id] } });
-      }
       if (id === "units") {
         var groups = { fire: 0, ems: 1, police: 2 };
         return l.clone({ visible: vis, data: S.unitRows,
@@ -277,7 +254,7 @@
       for (var j = 0; j < I.length; j++) { arr[I[j]] = V[j]; }
     }
     S.ver[id]++;
-    S.dirty.layers[id] = true;
+    S.dirty.coded[id] = true;
   }
 
   function applyRows(map, diff, ptKey) {
@@ -323,6 +300,8 @@
       W.stats.server = W.stats.server || []; W.stats.arrival = W.stats.arrival || [];
       W.stats.server.push(msg.t - msg.newest); W.stats.arrival.push(Date.now() - msg.newest);
     }
+    // arrival of the oldest update not yet on screen (for the in-page share of the latency)
+    if (S.pendingArrival == null) { S.pendingArrival = Date.now(); }
     schedule();
   }
 
@@ -349,13 +328,10 @@
   function render() {
     S.raf = 0;
     var t0 = performance.now();
-    var layersDirty = Object.keys(S.dirty.layers).length > 0;
-    if (layersDirty) {
-      // the map canvases start one frame after the panels (KPIs, ticker, charts), whose
-      // layout and raster would otherwise share a frame with the grid cells' redraw
-      S.dirty.layers = {};
-      requestAnimationFrame(function () { setLayers(); });
-    }
+    var coded = Object.keys(S.dirty.coded), top = S.dirty.layers;
+    S.dirty.coded = {}; S.dirty.layers = {};
+    if (top.toggle) { setCoded(); }
+    if (Object.keys(top).length) { setLayers(); }
     var t1 = performance.now();  // deck updates buffers and draws in its own frame callback
     if (S.dirty.kpis) { renderKpis(); S.dirty.kpis = false; }
     if (S.dirty.ticker) { renderTicker(); S.dirty.ticker = false; }
@@ -366,15 +342,18 @@
     var ms = W.stats.renderMs = W.stats.renderMs || { map: [], panels: [] };
     ms.map.push(t1 - t0); ms.panels.push(performance.now() - t1);
     if (ms.map.length > 600) { ms.map.shift(); ms.panels.shift(); }
+    var seen = null;
     if (S.pendingLatency != null || S.pendingPub != null) {
-      var seen = { sampled: S.pendingLatency, published: S.pendingPub };
+      seen = { sampled: S.pendingLatency, published: S.pendingPub, arrived: S.pendingArrival };
       S.pendingLatency = null; S.pendingPub = null;
-      // the update is all visible once the last map stage (the top canvas) has drawn: its
-      // onAfterRender records it (see nextStage); without map changes, at the next frame
-      // (an older update still on its way keeps its place: the conservative sample)
-      if (layersDirty) { S.seenAtTop = S.seenAtTop || seen; } else {
-        requestAnimationFrame(function () { recordLatency(seen); });
-      }
+    }
+    S.pendingArrival = null;
+    // the coded layer starts drawing the new codes in the next frame (the panels' layout and
+    // raster have this one) and reports the update visible (onCodedPresent) once its canvas
+    // shows them; without map changes the update is visible at the next frame
+    var layer = S.codedHandle.layer;
+    if (coded.length && layer) { layer.requestUpdate(coded, seen); } else if (seen) {
+      requestAnimationFrame(function () { recordLatency(seen); });
     }
   }
   function recordLatency(seen) {
@@ -385,9 +364,11 @@
       W.stats.latencyPub.push(now - seen.published);
       if (W.stats.latencyPub.length > 5000) { W.stats.latencyPub.shift(); }
     }
-  }
-  function afterTopRender() {
-    if (S && S.seenOnTop) { var seen = S.seenOnTop; S.seenOnTop = null; recordLatency(seen); }
+    if (seen.arrived != null) {  // the part spent in this page: message received → visible
+      var inPage = W.stats.inPage = W.stats.inPage || [];
+      inPage.push(now - seen.arrived);
+      if (inPage.length > 5000) { inPage.shift(); }
+    }
   }
 
   // ------------------------------------------------------------------ panels
@@ -571,7 +552,7 @@
   function tooltip(info) {
     var o = info.object, layer = info.layer;
     if (!o || !layer) { return null; }
-    var id = layer.id, lines = [];
+    var id = info.kind || layer.id, lines = [];
     lines.push("<b>" + esc(tr("wall.layer." + id)) + "</b>");
     if (id === "cells") {
       var dist = W.cfg.districts[o.district];
@@ -597,7 +578,7 @@
   function onClick(info) {
     var o = info.object, layer = info.layer;
     if (!o || !layer) { return; }
-    var id = layer.id;
+    var id = info.kind || layer.id;
     var key = id === "cells" ? o.cell : id === "roads" ? o.segment : o.id;
     if (["cells", "roads", "air", "water", "hazard"].indexOf(id) < 0) {
       showDetail({ layer: id, id: key, name: o.title || null, sensors: [] });

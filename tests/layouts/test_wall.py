@@ -94,12 +94,15 @@ def test_map_spec_keeps_row_order_and_plain_enum_props() -> None:
     assert set(CODED_LAYERS) <= set(by_id)
     assert by_id["air"]["data"][0]["id"] == "AQS-1"
     assert by_id["air"]["data"][0]["p"] == [119.05, 26.05]
-    assert by_id["cells"]["getPolygon"] == "@@=polygon"  # accessors stay expressions
-    # outlines, roads and stations: non-instanced CodedLayers coloured by code in the browser
-    for lid in ("districts", "roads", "air", "water", "hazard"):
+    assert by_id["district-names"]["getText"] == "@@=name_zh"  # accessors stay expressions
+    # cells, outlines, roads and stations: non-instanced CodedLayers coloured by code in the
+    # browser
+    for lid in ("cells", "districts", "roads", "air", "water", "hazard"):
         assert by_id[lid]["@@type"] == "CodedLayer", lid
     assert by_id["roads"]["mode"] == "lines"  # not "@@=lines"
     assert by_id["air"]["mode"] == "points"
+    assert by_id["cells"]["mode"] == "polygons"
+    assert by_id["cells"]["palette"] == PALETTES["cells"]
     assert by_id["roads"]["palette"] == PALETTES["roads"]
     assert by_id["roads"]["data"][0]["path"] and "pixelSizes" in by_id["roads"]
     ring = by_id["districts"]["data"][0]["path"]
