@@ -42,10 +42,19 @@ class MultivariateConfig:
     variance_fraction : share of variance the retained components explain.
     n_components : fixed number of components (overrides ``variance_fraction``).
     alpha : quantile of out-of-fold normal statistics used as the limit (1 - target FAR).
+    tail_alpha : when set, each limit is carried from its empirical ``alpha`` quantile out to
+        this far-tail quantile (1 - per-row false-alarm rate) with the quantile ratio of the
+        scaled chi-square ``g·χ²_h`` whose mean and variance match the statistic's out-of-fold
+        values (Box's approximation, as Yue & Qin use for the combined index): a stream of
+        ~10⁶ rows a day needs a tail that a warm-up of ~10³ rows cannot estimate empirically.
     ewma_lambda : weight of the EWMA-filtered vector (small persistent shifts).
     forget : weight of a gated recursive covariance update per accepted row (0 = frozen).
     refresh : accepted rows between re-decompositions of the adapted covariance.
     raise_after, clear_after : hysteresis of the alarm latch, in rows.
+    min_vars : 1 — the alarm follows the statistic; 2 — it follows the statistic left after
+        the best reconstruction of any single variable (all its lags), so a change confined to
+        one variable (a sensor fault) never alarms while one shared by two or more does. The
+        statistic, score and contributions are the same either way.
     folds : contiguous folds used to compute the empirical limits.
     min_scale : floor of a variable's standard deviation (constant signals).
     """
@@ -54,11 +63,13 @@ class MultivariateConfig:
     variance_fraction: float = 0.9
     n_components: int | None = None
     alpha: float = 0.99
+    tail_alpha: float | None = None
     ewma_lambda: float = 0.1
     forget: float = 0.0
     refresh: int = 100
     raise_after: int = 1
     clear_after: int = 1
+    min_vars: int = 1
     folds: int = 5
     min_scale: float = 1e-3
 
@@ -71,6 +82,26 @@ def calibrate(stat: np.ndarray) -> np.ndarray:
     """
     s2 = np.square(np.maximum(stat, 0.0))
     return np.asarray(s2 / (1.0 + s2), dtype=np.float64)
+
+
+def tail_ratio(stat: np.ndarray, alpha: float, tail_alpha: float) -> float:
+    """Quantile ratio ``q(tail_alpha) / q(alpha)`` of the scaled chi-square matching ``stat``.
+
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.chisquare(8, 200_000)
+    >>> r = tail_ratio(x, 0.99, 0.99999)
+    >>> emp = np.quantile(x, 0.99999) / np.quantile(x, 0.99)
+    >>> bool(abs(r / emp - 1) < 0.05)
+    True
+    """
+    from scipy.stats import chi2
+
+    x = np.asarray(stat, np.float64)
+    m, v = float(x.mean()), float(x.var())
+    if not (m > 0 and v > 0) or tail_alpha <= alpha:
+        return 1.0
+    h = 2.0 * m * m / v
+    return float(chi2.ppf(tail_alpha, h) / chi2.ppf(alpha, h))
 
 
 def _lag_stack(z: np.ndarray, lags: int) -> np.ndarray:
@@ -116,6 +147,7 @@ class AssetDetector:
         ipar[mk.I_REFRESH] = cfg.refresh
         ipar[mk.I_RAISE] = cfg.raise_after
         ipar[mk.I_CLEAR] = cfg.clear_after
+        ipar[mk.I_MINVARS] = cfg.min_vars
         return {
             "mean": mean.copy(),
             "scale": scale.copy(),
@@ -158,6 +190,8 @@ class AssetDetector:
         x = np.asarray(normal_data, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != self.n_vars:
             raise ValueError(f"expected [n, {self.n_vars}] rows, got {x.shape}")
+        if cfg.min_vars not in (1, 2):
+            raise ValueError(f"min_vars must be 1 or 2, got {cfg.min_vars}")
         x = x[~np.isnan(x).any(axis=1)]
         n_min = cfg.folds * (cfg.lags + 10)
         if x.shape[0] < n_min:
@@ -228,6 +262,9 @@ class AssetDetector:
         joint = float(np.quantile(both, cfg.alpha))
         lim_phi *= joint
         lim_ewma *= joint
+        if cfg.tail_alpha is not None:
+            lim_phi *= tail_ratio(phi, cfg.alpha, cfg.tail_alpha)
+            lim_ewma *= tail_ratio(phi_w, cfg.alpha, cfg.tail_alpha)
 
         state = self._blank_state(mean, scale, n_comp)
         state["fpar"][mk.F_EIG_FLOOR] = eig_floor
@@ -345,6 +382,12 @@ class AssetDetector:
         self.variable_names = list(sd["variable_names"])
         self._state = {k: np.array(v, copy=True) for k, v in sd["state"].items()}
         self._fitted = {k: np.array(v, copy=True) for k, v in sd["fitted"].items()}
+        for st in (self._state, self._fitted):  # snapshots from before ``min_vars``
+            if st["ipar"].size < mk.N_IPAR:
+                ipar = np.zeros(mk.N_IPAR, np.int64)
+                ipar[: st["ipar"].size] = st["ipar"]
+                ipar[mk.I_MINVARS] = self.config.min_vars
+                st["ipar"] = ipar
         return self
 
     @property

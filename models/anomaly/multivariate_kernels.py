@@ -11,7 +11,9 @@ Index conventions (the class builds these arrays):
 combined index), 3 lim_ewma (limit of the index of the EWMA-filtered vector), 4 lam (EWMA
 weight), 5 forget (weight of a gated covariance update, 0 = frozen model), 6 eig_floor.
 
-``ipar`` (int64): 0 lags, 1 n_components, 2 refresh, 3 raise_after, 4 clear_after.
+``ipar`` (int64): 0 lags, 1 n_components, 2 refresh, 3 raise_after, 4 clear_after,
+5 min_vars (1: the alarm follows the statistic; 2: it follows the statistic left after the best
+reconstruction of any single variable, so a change confined to one variable never alarms).
 
 ``ctr`` (int64 state): 0 rows held in the lag ring, 1 ring head, 2 accepted rows since the last
 re-decomposition, 3 run of rows over the limit, 4 run of rows under the limit, 5 alarm latch,
@@ -43,7 +45,8 @@ I_NCOMP = 1
 I_REFRESH = 2
 I_RAISE = 3
 I_CLEAR = 4
-N_IPAR = 5
+I_MINVARS = 5
+N_IPAR = 6
 
 C_FILLED = 0
 C_HEAD = 1
@@ -66,6 +69,46 @@ def quad_form(m: np.ndarray, x: np.ndarray) -> float:
             row += m[i, j] * x[j]
         acc += x[i] * row
     return acc
+
+
+@kernel
+def best_single_gain(
+    phi_mat: np.ndarray, g: np.ndarray, p: int, depth: int, m: np.ndarray, b: np.ndarray
+) -> float:
+    """Largest drop of the index ``x' Phi x`` from reconstructing one variable (all its lags).
+
+    With ``g = Phi x`` and ``J`` a variable's columns (``j, j + p, ...``), the best value of
+    the index over the ``J`` entries of ``x`` is lower by ``g_J' (Phi_JJ)^-1 g_J`` (Alcala &
+    Qin's reconstruction). ``m[depth, depth]`` and ``b[depth]`` are scratch.
+    """
+    best = 0.0
+    for j in range(p):
+        for a in range(depth):
+            b[a] = g[j + a * p]
+            for c in range(depth):
+                m[a, c] = phi_mat[j + a * p, j + c * p]
+        # solve m y = b in place (Gaussian elimination; m is symmetric positive definite)
+        for k in range(depth):
+            piv = m[k, k]
+            if piv <= 0.0:
+                piv = 1e-300
+            for r in range(k + 1, depth):
+                f = m[r, k] / piv
+                for c in range(k, depth):
+                    m[r, c] -= f * m[k, c]
+                b[r] -= f * b[k]
+        gain = 0.0
+        for k in range(depth - 1, -1, -1):
+            acc = b[k]
+            for c in range(k + 1, depth):
+                acc -= m[k, c] * b[c]
+            piv = m[k, k] if m[k, k] > 0.0 else 1e-300
+            b[k] = acc / piv
+        for a in range(depth):
+            gain += g[j + a * p] * b[a]
+        if gain > best:
+            best = gain
+    return best
 
 
 @kernel
@@ -161,6 +204,8 @@ def score_rows(
     px = np.empty(q)
     pw = np.empty(q)
     share = np.empty(p)
+    m_small = np.empty((depth, depth))
+    b_small = np.empty(depth)
     for r in range(n):
         out_top[r, 0] = -1
         out_top[r, 1] = -1
@@ -248,8 +293,13 @@ def score_rows(
                         best = j
             if t < p:
                 out_top[r, t] = best
-        # hysteresis
-        if stat >= 1.0:
+        # hysteresis, on the statistic left after the best single-variable reconstruction
+        gate = stat
+        if ipar[I_MINVARS] >= 2:
+            g1 = (phi - best_single_gain(phi_mat, px, p, depth, m_small, b_small)) / lim_phi
+            g2 = (phi_w - best_single_gain(phi_mat, pw, p, depth, m_small, b_small)) / lim_ewma
+            gate = g1 if g1 >= g2 else g2
+        if gate >= 1.0:
             ctr[C_ABOVE] += 1
             ctr[C_BELOW] = 0
         else:
