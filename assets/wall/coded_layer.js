@@ -44,9 +44,15 @@
 
   var VS = "#version 300 es\n#define SHADER_NAME coded-layer-vs\n" +
     "in vec2 commonHi;\nin vec2 commonLo;\nin vec2 dirs;\nin vec2 corners;\n" +
-    "in vec4 colors;\nin float sizes;\nin vec3 pickingColors;\n" +
+    "in float codes;\nin vec3 pickingColors;\n" +
     "out vec4 vColor;\nout vec2 vUv;\n" +
+    // the kind's palette and sizes by code, compiled in: an update uploads one byte per vertex
+    "const vec4 PALETTE[CODED_N] = vec4[CODED_N](CODED_PALETTE);\n" +
+    "const float SIZES[CODED_N] = float[CODED_N](CODED_SIZES);\n" +
     "void main(void) {\n" +
+    "  int code = int(codes * 255.0 + 0.5);\n" +
+    "  if (code >= CODED_N) { code = 0; }\n" +
+    "  float sizes = SIZES[code];\n" +
     "  geometry.pickingColor = pickingColors;\n" +
     // Web Mercator "common" coordinates computed once on the CPU (float64 split in two
     // float32): no log/tan per vertex; relative to the view's origin in deck's offset mode
@@ -68,6 +74,7 @@
     "  vUv = corners;\n" +
     "  geometry.uv = corners;\n" +
     "  gl_Position = p + vec4(project_pixel_size_to_clipspace(offset), 0.0, 0.0);\n" +
+    "  vec4 colors = PALETTE[code] / 255.0;\n" +
     "  vColor = vec4(colors.rgb, colors.a * layer.opacity);\n" +
     "  DECKGL_FILTER_COLOR(vColor, geometry);\n" +
     "}\n";
@@ -88,10 +95,9 @@
 
   var LAYOUT = [
     ["commonHi", "float32x2"], ["commonLo", "float32x2"], ["dirs", "float32x2"],
-    ["corners", "float32x2"], ["colors", "unorm8x4"], ["sizes", "float32"],
-    ["pickingColors", "uint8x4"]
+    ["corners", "float32x2"], ["codes", "unorm8"], ["pickingColors", "uint8x4"]
   ].map(function (a) {
-    var bytes = a[1] === "float32x2" ? 8 : 4;
+    var bytes = { float32x2: 8, unorm8: 1, uint8x4: 4 }[a[1]];
     return { name: a[0], byteStride: bytes, stepMode: "vertex",
              attributes: [{ attribute: a[0], format: a[1], byteOffset: 0 }] };
   });
@@ -106,7 +112,6 @@
   // what deck's own draws use (Deck sets it once per context); depth is irrelevant in 2D
   var OFFSCREEN_GL = { blend: true, blendFunc: [770, 771, 1, 771], blendEquation: 32774,
                        depthTest: false, scissorTest: false, cull: false };
-  var LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
   function mercY(lat) { return Math.log(Math.tan(Math.PI / 4 + lat * DEG / 2)); }
   function ringLength(ring) {
@@ -131,9 +136,15 @@
     }
     var g = { n: n, prims: q, hi: new Float32Array(n * 2), lo: new Float32Array(n * 2),
               dirs: new Float32Array(n * 2), corners: new Float32Array(n * 2),
-              obj: new Uint32Array(n), idx: new Uint32Array(q * (mode === "polygons" ? 3 : 6)) };
+              obj: new Uint32Array(n), idx: new Uint32Array(q * (mode === "polygons" ? 3 : 6)),
+              bbox: [Infinity, Infinity, -Infinity, -Infinity] };  // lon/lat bounds
     var v = 0, i = 0;
     function vertex(p, dx, dy, cx, cy, row) {
+      var bb = g.bbox;
+      if (p[0] < bb[0]) { bb[0] = p[0]; }
+      if (p[1] < bb[1]) { bb[1] = p[1]; }
+      if (p[0] > bb[2]) { bb[2] = p[0]; }
+      if (p[1] > bb[3]) { bb[3] = p[1]; }
       var x = WORLD * (p[0] * DEG + Math.PI), y = WORLD * (Math.PI + mercY(p[1]));
       g.hi[v * 2] = x; g.hi[v * 2 + 1] = y;
       g.lo[v * 2] = x - g.hi[v * 2]; g.lo[v * 2 + 1] = y - g.hi[v * 2 + 1];
@@ -185,14 +196,20 @@
     return [part("wide", "triangle-list", 6, g.idx, g.prims)];
   }
 
-  function packedPalette(palette) {
-    var out = new Uint32Array(palette.length);
-    for (var c = 0; c < palette.length; c++) {
-      var p = palette[c], b = [p[0], p[1], p[2], p[3] === undefined ? 255 : p[3]];
-      if (!LITTLE_ENDIAN) { b.reverse(); }
-      out[c] = ((b[3] << 24) | (b[2] << 16) | (b[1] << 8) | b[0]) >>> 0;
+  // the palette and sizes by code as GLSL literals (a missing size: the first one)
+  function shaderTables(palette, pixelSizes) {
+    var n = palette.length;
+    var pal = palette.map(function (c) {
+      return "vec4(" + [c[0], c[1], c[2], c[3] === undefined ? 255 : c[3]].map(function (x) {
+        return Number(x).toFixed(1);
+      }).join(",") + ")";
+    });
+    var sizes = [];
+    for (var c = 0; c < n; c++) {
+      var px = pixelSizes[c] === undefined ? pixelSizes[0] : pixelSizes[c];
+      sizes.push(Number(px || 0).toFixed(3));
     }
-    return out;
+    return { CODED_N: n, CODED_PALETTE: pal.join(","), CODED_SIZES: sizes.join(",") };
   }
 
   class CodedMapLayer extends deck.Layer {
@@ -246,10 +263,10 @@
         var rows = spec.data || [], g = geometry(rows, spec.mode || "lines");
         var kind = {
           id: spec.id, mode: spec.mode || "lines", rows: rows, geom: g, offset: offset,
-          palette: packedPalette(spec.palette || [[128, 128, 128, 255]]),
-          pixelSizes: spec.pixelSizes || [1], thinBelow: spec.thinBelow || 0,
-          stroke: spec.stroke || null, codes: self.codeArray(spec.id) || null, hidden: false,
-          colorData: new Uint32Array(g.n), sizeData: new Float32Array(g.n)
+          palette: spec.palette && spec.palette.length ? spec.palette : [[128, 128, 128, 255]],
+          pixelSizes: spec.pixelSizes && spec.pixelSizes.length ? spec.pixelSizes : [1],
+          thinBelow: spec.thinBelow || 0, stroke: spec.stroke || null,
+          codes: self.codeArray(spec.id) || null, hidden: false, codeData: new Uint8Array(g.n)
         };
         offset += rows.length;
         // picking colours: the object's index over all kinds (getPickingInfo maps it back)
@@ -264,8 +281,7 @@
         }
         kind.buffers = {
           commonHi: buffer(g.hi), commonLo: buffer(g.lo), dirs: buffer(g.dirs),
-          corners: buffer(g.corners), pickingColors: buffer(pick),
-          colors: buffer(new Uint8Array(kind.colorData.buffer)), sizes: buffer(kind.sizeData)
+          corners: buffer(g.corners), pickingColors: buffer(pick), codes: buffer(kind.codeData)
         };
         kind.parts = partsOf(kind, g);
         kind.parts.forEach(function (part) { part.model = self.makeModel(kind, part); });
@@ -279,7 +295,7 @@
     }
 
     makeModel(kind, part) {
-      var defines = {};
+      var defines = shaderTables(kind.palette, kind.pixelSizes);
       if (kind.mode === "points") { defines.CODED_POINTS = 1; }
       if (part.name === "thin" || part.name === "fill") { defines.CODED_FLAT = 1; }
       if (kind.stroke) {
@@ -298,7 +314,7 @@
       st.kinds.forEach(function (kind) {
         if (!st.dirty[kind.id]) { return; }
         st.dirty[kind.id] = false; any = true;
-        self.fillColors(kind);
+        self.fillCodes(kind);
         if (kind.thinBelow > 0) { self.splitByWidth(kind); }
         kind.parts.forEach(function (part) {
           // the split parts' index lists change with the codes, the others once built
@@ -307,18 +323,13 @@
       });
       return any;
     }
-    fillColors(kind) {
-      var g = kind.geom, out = kind.colorData, sz = kind.sizeData, codes = kind.codes;
-      var pal = kind.palette, px = kind.pixelSizes, obj = g.obj;
-      for (var v = 0; v < g.n; v++) {
-        var c = codes ? codes[obj[v]] : 0, s = px[c];
-        out[v] = c < pal.length ? pal[c] : pal[0];
-        sz[v] = s === undefined ? px[0] : s;
-      }
-      if (g.n) {
-        kind.buffers.colors.write(new Uint8Array(out.buffer));
-        kind.buffers.sizes.write(sz);
-      }
+    fillCodes(kind) {
+      // one byte per vertex: its object's code (the shader looks up colour and size)
+      var g = kind.geom, out = kind.codeData, codes = kind.codes, obj = g.obj;
+      if (codes) {
+        for (var v = 0; v < g.n; v++) { out[v] = codes[obj[v]]; }
+      } else { out.fill(0); }
+      if (g.n) { kind.buffers.codes.write(out); }
     }
     splitByWidth(kind) {
       // quads (6 indices) for segments at least thinBelow px wide, one GL line (its two
@@ -326,7 +337,7 @@
       var g = kind.geom, thin = kind.parts[0], wide = kind.parts[1], codes = kind.codes;
       var sizes = kind.pixelSizes, limit = kind.thinBelow, obj = g.obj, nt = 0, nw = 0;
       for (var s = 0; s < g.prims; s++) {
-        var v = s * 4, w = sizes[codes ? codes[obj[v]] : 0];
+        var v = s * 4, c = codes ? codes[obj[v]] : 0, w = sizes[c < kind.palette.length ? c : 0];
         if (w === undefined) { w = sizes[0]; }
         if (w >= limit) {
           for (var k = 0; k < 6; k++) { wide.idx[nw++] = v + QUAD[k]; }
@@ -335,17 +346,17 @@
       thin.count = nt / 2; wide.count = nw / 6;
     }
     chunkUp(part) {
-      // the part's current index list, as index buffers of at most one frame's budget each
+      // the part's current index list cut into index buffers of at most one frame's budget;
+      // each is written when it is next drawn (so a job's uploads spread over its frames)
       var device = this.context.device, cap = this.chunkCap(part), k = 0;
       for (var a = 0; a < part.count; a += cap, k++) {
         var b = Math.min(part.count, a + cap), ch = part.chunks[k];
         if (!ch) {
-          ch = part.chunks[k] = { count: 0, buffer: device.createBuffer({
+          ch = part.chunks[k] = { count: 0, first: 0, stale: true, buffer: device.createBuffer({
             usage: luma.Buffer.INDEX | luma.Buffer.COPY_DST, indexType: "uint32",
             byteLength: cap * part.ipp * 4 }) };
         }
-        ch.buffer.write(part.idx.subarray(a * part.ipp, b * part.ipp));
-        ch.count = (b - a) * part.ipp;
+        ch.first = a * part.ipp; ch.count = (b - a) * part.ipp; ch.stale = true;
       }
       part.used = k;
     }
@@ -449,6 +460,7 @@
       gl.deleteSync(sync);
     }
     drawChunk(part, ch, pass) {
+      if (ch.stale) { ch.buffer.write(part.idx.subarray(ch.first, ch.first + ch.count)); ch.stale = false; }
       part.model.setIndexBuffer(ch.buffer);
       part.model.setVertexCount(ch.count);
       part.model.draw(pass);
@@ -467,14 +479,14 @@
       st.drawn = { viewport: vp, props: mp, size: size, glViewport: glViewport };
       var job = st.job, fits = function (fb) { return fb && fb.width === size[0] && fb.height === size[1]; };
       if (job && job.done && sameView(vp, job.viewport) && fits(st.back)) {
-        this.blit(st.back);
+        this.blit(st.back, this.contentRect(vp, size, dpr));
         var t = st.front; st.front = st.back; st.back = t;
         st.frontView = job.viewport; st.job = null; st.counts.presented++;
         if (st.onPresent && job.tags.length) { st.onPresent(job.tags); }
         return;
       }
       if (!this.pendingDirty() && !st.tags.length && sameView(vp, st.frontView) && fits(st.front)) {
-        this.blit(st.front);  // nothing new for this view: the last offscreen picture
+        this.blit(st.front, this.contentRect(vp, size, dpr));  // nothing new: the last picture
         return;
       }
       // a new view, a toggle, the first draw, or no offscreen drawing: everything, directly,
@@ -496,11 +508,29 @@
         });
       });
     }
-    blit(fb) {
-      var gl = this.context.device.gl, w = fb.width, h = fb.height;
+    contentRect(vp, size, dpr) {
+      // the device pixels the visible kinds can touch ([x0, y0, x1, y1], GL's bottom-up y):
+      // a software GL's blit costs ~13 ms per million pixels, and the rest stays clear
+      var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+      this.state.kinds.forEach(function (kind) {
+        var bb = kind.geom.bbox;
+        if (kind.hidden || !kind.geom.n) { return; }
+        var a = vp.project([bb[0], bb[1]]), b = vp.project([bb[2], bb[3]]);
+        var m = 2 + Math.max.apply(null, kind.pixelSizes);
+        x0 = Math.min(x0, a[0] - m, b[0] - m); x1 = Math.max(x1, a[0] + m, b[0] + m);
+        y0 = Math.min(y0, a[1] - m, b[1] - m); y1 = Math.max(y1, a[1] + m, b[1] + m);
+      });
+      if (!(x1 > x0 && y1 > y0)) { return [0, 0, 0, 0]; }
+      function clamp(x, hi) { return Math.max(0, Math.min(hi, x)); }
+      return [clamp(Math.floor((vp.x + x0) * dpr), size[0]), clamp(Math.floor(size[1] - (vp.y + y1) * dpr), size[1]),
+              clamp(Math.ceil((vp.x + x1) * dpr), size[0]), clamp(Math.ceil(size[1] - (vp.y + y0) * dpr), size[1])];
+    }
+    blit(fb, r) {
+      var gl = this.context.device.gl;
+      if (r[2] <= r[0] || r[3] <= r[1]) { return; }
       this.context.device.withParametersWebGL({ scissorTest: false }, function () {
         gl.bindFramebuffer(gl.READ_FRAMEBUFFER, fb.handle);
-        gl.blitFramebuffer(0, 0, w, h, 0, 0, w, h, gl.COLOR_BUFFER_BIT, gl.NEAREST);
+        gl.blitFramebuffer(r[0], r[1], r[2], r[3], r[0], r[1], r[2], r[3], gl.COLOR_BUFFER_BIT, gl.NEAREST);
         gl.bindFramebuffer(gl.READ_FRAMEBUFFER, null);
       });
     }
