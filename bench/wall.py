@@ -47,11 +47,8 @@ FRAMES_JS = """async (ms) => {
   const changed = (window.citycc_wall.stats.changed || 0) - c0;
   return {frames: F.slice(1), changed_per_s: changed / ((performance.now() - t0) / 1000)};
 }"""
-# how the page's map layer showed updates so far (assets/wall/coded_layer.js counts)
-COUNTS_JS = """() => {
-  const l = window.citycc_wall.state.codedHandle.layer;
-  return Object.assign({presented: 0, chunkFrames: 0, direct: 0}, l && l.state.counts);
-}"""
+# how the page's map showed updates so far (assets/wall/coded_layer.js CodedMapPair counts)
+COUNTS_JS = """() => Object.assign({}, window.citycc_wall.state.codedPair.counts)"""
 RENDERER_JS = """() => {
   const gl = document.createElement('canvas').getContext('webgl2');
   const ext = gl && gl.getExtension('WEBGL_debug_renderer_info');
@@ -254,7 +251,7 @@ def frames(seconds: float, objects: int) -> None:
         )
     shown = {k: counts[k] - counts0[k] for k in counts}
     print(
-        f"  map updates shown: {shown['presented']} drawn off screen in "
+        f"  map updates shown: {shown['presented']} drawn on the hidden canvas in "
         f"{shown['chunkFrames']} chunk frames, {shown['direct']} drawn directly in one frame"
     )
     if lat.size:

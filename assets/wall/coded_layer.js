@@ -110,7 +110,7 @@
   // SwiftShader: a triangle of a ~30 px grid cell costs ~1.5 short 1-px road lines)
   var COST = { thin: 1, wide: 2, points: 2, fill: 1.5 };
   // what deck's own draws use (Deck sets it once per context); depth is irrelevant in 2D
-  var OFFSCREEN_GL = { blend: true, blendFunc: [770, 771, 1, 771], blendEquation: 32774,
+  var JOB_GL = { blend: true, blendFunc: [770, 771, 1, 771], blendEquation: 32774,
                        depthTest: false, scissorTest: false, cull: false };
 
   function mercY(lat) { return Math.log(Math.tan(Math.PI / 4 + lat * DEG / 2)); }
@@ -212,6 +212,112 @@
     return { CODED_N: n, CODED_PALETTE: pal.join(","), CODED_SIZES: sizes.join(",") };
   }
 
+  // Two canvases take turns: the hidden one ("back") draws the next update a chunk per frame,
+  // then the two swap their CSS visibility. Chromium reads a WebGL canvas back only while it
+  // is shown, so no frame waits for more than a chunk of GL work, and showing an update costs
+  // one readback (1-5 ms) instead of a full-canvas copy on the GL (~13 ms with SwiftShader).
+  class CodedMapPair {
+    constructor(opts) {
+      var o = opts || {};
+      this.budget = o.primitivesPerFrame > 0 ? o.primitivesPerFrame : Infinity;
+      this.onPresent = o.onPresent || null;
+      this.layers = {};       // slot ("a" / "b") -> the live layer drawing on that canvas
+      this.front = "a";
+      this.tags = [];         // updates requested and not shown yet
+      this.job = null;
+      this.raf = 0;
+      // updates shown by a swap, frames that drew a chunk, direct draws (tests, bench)
+      this.counts = { presented: 0, chunkFrames: 0, direct: 0 };
+    }
+    progressive() { return this.budget !== Infinity && Boolean(this.layers.a && this.layers.b); }
+    backSlot() { return this.front === "a" ? "b" : "a"; }
+    frontLayer() { return this.layers[this.front] || null; }
+    attach(slot, layer) {
+      this.layers[slot] = layer;
+      this.showFront();
+    }
+    detach(slot, layer) {
+      if (this.layers[slot] === layer) { delete this.layers[slot]; }
+      if (this.job && this.job.layer === layer) { this.abortJob(); }
+    }
+    showFront() {
+      var self = this;
+      ["a", "b"].forEach(function (slot) {
+        var l = self.layers[slot], c = l && l.context && l.context.deck && l.context.deck.getCanvas();
+        var want = slot === self.front || !self.progressive() ? "visible" : "hidden";
+        if (c && c.style.visibility !== want) { c.style.visibility = want; }
+      });
+    }
+    // the page mutated the code arrays of `ids` (all kinds when null) in place
+    requestUpdate(ids, tag) {
+      var self = this;
+      Object.keys(this.layers).forEach(function (slot) { self.layers[slot].markDirty(ids); });
+      if (tag) { this.tags.push(tag); }
+      if (!this.progressive()) {
+        var f = this.frontLayer();
+        if (f) { f.setNeedsRedraw(); }
+        return;
+      }
+      this.schedule();
+    }
+    schedule() {
+      var self = this;
+      if (!this.raf) { this.raf = requestAnimationFrame(function () { self.raf = 0; self.step(); }); }
+    }
+    abortJob() {
+      if (this.job) { this.tags = this.job.tags.concat(this.tags); this.job = null; }
+    }
+    shown(tags) {
+      if (this.onPresent && tags.length) { this.onPresent(tags); }
+    }
+    // the front canvas drew everything directly with the newest codes (a view change, a
+    // toggle, the first draw): every update requested so far is on screen
+    drewDirectly(layer) {
+      if (layer !== this.frontLayer()) { return; }
+      this.abortJob();
+      var tags = this.tags;
+      this.tags = [];
+      this.counts.direct++;
+      this.shown(tags);
+    }
+    // the back canvas was cleared by its deck: a job drawing there starts again
+    backCleared(layer) {
+      if (this.job && this.job.layer === layer) { this.abortJob(); this.schedule(); }
+    }
+    step() {
+      // one animation frame: start a job on the back canvas, draw a chunk, or swap
+      var back = this.layers[this.backSlot()];
+      if (!this.progressive() || !back.state.kinds) { return; }
+      var d = back.context.deck, vp = d.getViewports()[0];
+      if (this.job && !sameView(vp, this.job.viewport)) { this.abortJob(); }
+      if (!this.job) {
+        if (!back.pendingDirty() && !this.tags.length) { return; }
+        if (!back.drawnFor(vp)) {
+          d.redraw("coded: uniforms for this view");  // hidden canvas: clears, records
+          if (!back.drawnFor(vp)) { this.schedule(); return; }
+        }
+        back.applyDirty();
+        this.job = { layer: back, viewport: vp, queue: back.chunkQueue(), cleared: false,
+                     tags: this.tags };
+        this.tags = [];
+      }
+      var job = this.job;
+      if (job.queue.length) {
+        back.drawChunks(job, this.budget);
+        this.counts.chunkFrames++;
+        this.schedule();
+        return;
+      }
+      // every chunk was submitted in an earlier frame: show that canvas, hide the other
+      this.front = this.backSlot();
+      this.job = null;
+      this.showFront();
+      this.counts.presented++;
+      this.shown(job.tags);
+      if (this.tags.length || this.layers[this.backSlot()].pendingDirty()) { this.schedule(); }
+    }
+  }
+
   class CodedMapLayer extends deck.Layer {
     // ---------------------------------------------------------------- the kinds
     kindSpecs() { return this.props.kinds || []; }
@@ -221,24 +327,17 @@
     }
 
     initializeState() {
-      Object.assign(this.state, { kinds: null, dirty: {}, tags: [], job: null, raf: 0, drawn: null,
-                     front: null, back: null, frontView: null,
-                     // updates shown by a blit of the offscreen picture, frames that drew a
-                     // chunk of one, and direct draws of everything (for tests and the bench)
-                     counts: { presented: 0, chunkFrames: 0, direct: 0 } });
+      Object.assign(this.state, { kinds: null, dirty: {}, drawn: null, hiddenKey: null });
     }
 
     updateState(params) {
       super.updateState(params);
       var props = params.props, st = this.state;
-      if (props.handle) { props.handle.layer = this; }
-      st.onPresent = props.onPresent;
-      st.budget = props.primitivesPerFrame > 0 ? props.primitivesPerFrame : Infinity;
       if (!st.kinds || this.needsRebuild(params) ||
           props.primitivesPerFrame !== params.oldProps.primitivesPerFrame) {
         this.build();
       } else if (this.codesChanged(params)) {
-        st.kinds.forEach(function (k) { st.dirty[k.id] = true; });
+        this.markDirty(null);
       }
       var hidden = props.hidden || {};
       st.kinds.forEach(function (k) {
@@ -247,9 +346,10 @@
       }, this);
       var key = st.kinds.map(function (k) { return k.hidden ? "0" : "1"; }).join("");
       if (key !== st.hiddenKey) {
-        // a toggle: the next draw (deck redraws on new props) draws directly
-        st.hiddenKey = key; st.frontView = null; this.abortJob();
+        st.hiddenKey = key;  // a toggle: deck redraws on new props, the front directly
+        if (props.pair && props.pair.job && props.pair.job.layer === this) { props.pair.abortJob(); }
       }
+      if (props.pair) { props.pair.attach(props.slot, this); }
     }
     codesChanged(params) {
       var p = params.props, o = params.oldProps, f = params.changeFlags.updateTriggersChanged;
@@ -259,6 +359,7 @@
     build() {
       this.destroyResources();
       var st = this.state, device = this.context.device, self = this, offset = 0;
+      st.budget = this.props.primitivesPerFrame > 0 ? this.props.primitivesPerFrame : Infinity;
       st.kinds = this.kindSpecs().map(function (spec) {
         var rows = spec.data || [], g = geometry(rows, spec.mode || "lines");
         var kind = {
@@ -290,7 +391,7 @@
       });
       st.models = [];
       st.kinds.forEach(function (k) { k.parts.forEach(function (p) { st.models.push(p.model); }); });
-      st.hiddenKey = null; st.frontView = null;
+      st.hiddenKey = null; st.drawn = null;
       this.applyDirty();
     }
 
@@ -309,6 +410,15 @@
     }
 
     // ---------------------------------------------------------------- codes → buffers
+    markDirty(ids) {
+      var st = this.state;
+      if (!st.kinds) { return; }
+      (ids || st.kinds.map(function (k) { return k.id; })).forEach(function (id) { st.dirty[id] = true; });
+    }
+    pendingDirty() {
+      var st = this.state;
+      return Boolean(st.kinds) && st.kinds.some(function (k) { return st.dirty[k.id]; });
+    }
     applyDirty() {
       var st = this.state, self = this, any = false;
       st.kinds.forEach(function (kind) {
@@ -365,90 +475,38 @@
       var budget = this.state.budget;
       return budget === Infinity ? all : Math.max(1, Math.min(all, Math.floor(budget / part.cost)));
     }
-
-    // ---------------------------------------------------------------- page API
-    requestUpdate(ids, tag) {
-      var st = this.state;
-      if (!st.kinds) { return; }
-      (ids || st.kinds.map(function (k) { return k.id; })).forEach(function (id) { st.dirty[id] = true; });
-      if (tag) { st.tags.push(tag); }
-      if (st.budget === Infinity) { this.setNeedsRedraw(); return; }  // drawn directly
-      this.schedule();
-    }
-    schedule() {
-      var st = this.state, self = this;
-      if (!st.raf) { st.raf = requestAnimationFrame(function () { st.raf = 0; self.step(); }); }
-    }
-    pendingDirty() {
-      var st = this.state;
-      return st.kinds.some(function (k) { return st.dirty[k.id]; });
-    }
-    abortJob() {
-      var st = this.state;
-      if (st.job) { st.tags = st.job.tags.concat(st.tags); st.job = null; }
-    }
-    step() {
-      // one animation frame of progressive drawing: start a job, draw a chunk, or present
-      var st = this.state, d = this.context.deck, device = this.context.device;
-      if (!st.kinds || !d) { return; }
-      var vp = d.getViewports()[0];
-      if (st.job && !sameView(vp, st.job.viewport)) { this.abortJob(); }
-      if (!st.job) {
-        if (!this.pendingDirty()) { return; }
-        var size = device.canvasContext.getDrawingBufferSize();
-        if (!st.drawn || !sameView(vp, st.drawn.viewport) || size[0] !== st.drawn.size[0] ||
-            size[1] !== st.drawn.size[1]) {
-          // no screen draw of this view yet (its uniforms are what chunks reuse): draw directly
-          this.setNeedsRedraw(); return;
-        }
-        this.startJob();
-      }
-      var job = st.job;
-      if (job.queue.length) {
-        this.drawChunks(job);
-        st.counts.chunkFrames++;
-        this.schedule();
-        return;
-      }
-      // every chunk was submitted in an earlier frame: show the result now
-      job.done = true;
-      d.redraw("coded update");
-      if (st.job) { this.abortJob(); }  // the redraw did not present it (view changed meanwhile)
-      if (this.pendingDirty() || st.tags.length) { this.schedule(); }
-    }
-    startJob() {
-      var st = this.state, d = st.drawn, device = this.context.device;
-      this.applyDirty();
-      if (!st.back || st.back.width !== d.size[0] || st.back.height !== d.size[1]) {
-        this.destroyTargets();
-        st.back = device.createFramebuffer({ width: d.size[0], height: d.size[1], colorAttachments: ["rgba8unorm"] });
-        st.front = device.createFramebuffer({ width: d.size[0], height: d.size[1], colorAttachments: ["rgba8unorm"] });
-      }
+    chunkQueue() {
       var queue = [];
-      st.kinds.forEach(function (kind) {
+      this.state.kinds.forEach(function (kind) {
         if (kind.hidden) { return; }
         kind.parts.forEach(function (part) {
           for (var k = 0; k < part.used; k++) { queue.push([part, part.chunks[k]]); }
         });
       });
-      st.job = { viewport: d.viewport, queue: queue, cleared: false, done: false, tags: st.tags };
-      st.tags = [];
+      return queue;
     }
-    drawChunks(job) {
+
+    // ---------------------------------------------------------------- drawing
+    drawnFor(vp) {
+      var d = this.state.drawn, size = this.context.device.canvasContext.getDrawingBufferSize();
+      return Boolean(d) && sameView(vp, d.viewport) && d.size[0] === size[0] && d.size[1] === size[1];
+    }
+    drawChunks(job, budget) {
+      // chunks of the job into this (hidden) canvas, up to `budget` primitives
       var st = this.state, device = this.context.device, gl = device.gl, self = this;
-      // the projection of the last screen draw of this same view (a picking pass in between
-      // may have left other uniforms in the models)
+      // the projection of this canvas's last draw of the same view (a picking pass in
+      // between may have left other uniforms in the models)
       this.setShaderModuleProps(st.drawn.props);
       var pass = device.beginRenderPass({
-        framebuffer: st.back, parameters: { viewport: st.drawn.glViewport },
+        parameters: { viewport: st.drawn.glViewport },
         clearColor: job.cleared ? false : [0, 0, 0, 0], clearDepth: false, clearStencil: false
       });
       job.cleared = true;
-      device.withParametersWebGL(OFFSCREEN_GL, function () {
+      device.withParametersWebGL(JOB_GL, function () {
         var used = 0;
         while (job.queue.length) {
           var part = job.queue[0][0], ch = job.queue[0][1], cost = ch.count / part.ipp * part.cost;
-          if (used > 0 && used + cost > st.budget) { break; }
+          if (used > 0 && used + cost > budget) { break; }
           job.queue.shift(); used += cost;
           self.drawChunk(part, ch, pass);
         }
@@ -465,39 +523,25 @@
       part.model.setVertexCount(ch.count);
       part.model.draw(pass);
     }
-
-    // ---------------------------------------------------------------- deck hooks
     draw(opts) {
       var st = this.state, pass = opts.renderPass || this.context.renderPass;
       var mp = opts.shaderModuleProps;
       if (mp && mp.picking && mp.picking.isActive) { this.drawAll(pass); return; }
-      var device = this.context.device, vp = this.context.viewport;
+      var device = this.context.device, vp = this.context.viewport, pair = this.props.pair;
       var size = device.canvasContext.getDrawingBufferSize();
       var dpr = (mp && mp.project && mp.project.devicePixelRatio) || device.canvasContext.cssToDeviceRatio();
-      // the GL viewport deck's own pass uses for this view (LayersPass), for the offscreen draws
+      // the GL viewport deck's own pass uses for this view (LayersPass), for the job's chunks
       var glViewport = [vp.x * dpr, size[1] - (vp.y + vp.height) * dpr, vp.width * dpr, vp.height * dpr];
       st.drawn = { viewport: vp, props: mp, size: size, glViewport: glViewport };
-      var job = st.job, fits = function (fb) { return fb && fb.width === size[0] && fb.height === size[1]; };
-      if (job && job.done && sameView(vp, job.viewport) && fits(st.back)) {
-        this.blit(st.back, this.contentRect(vp, size, dpr));
-        var t = st.front; st.front = st.back; st.back = t;
-        st.frontView = job.viewport; st.job = null; st.counts.presented++;
-        if (st.onPresent && job.tags.length) { st.onPresent(job.tags); }
+      if (pair && pair.progressive() && pair.frontLayer() !== this) {
+        pair.backCleared(this);  // the hidden canvas: deck just cleared it, a job fills it
         return;
       }
-      if (!this.pendingDirty() && !st.tags.length && sameView(vp, st.frontView) && fits(st.front)) {
-        this.blit(st.front, this.contentRect(vp, size, dpr));  // nothing new: the last picture
-        return;
-      }
-      // a new view, a toggle, the first draw, or no offscreen drawing: everything, directly,
-      // with the newest codes (a job in progress is superseded)
-      this.abortJob();
+      // the shown canvas after a new view, a toggle or the first draw, or any draw without
+      // progressive jobs: everything, directly, with the newest codes
       this.applyDirty();
       this.drawAll(pass);
-      st.frontView = null; st.counts.direct++;
-      var tags = st.tags;
-      st.tags = [];
-      if (st.onPresent && tags.length) { st.onPresent(tags); }
+      if (pair) { pair.drewDirectly(this); }
     }
     drawAll(pass) {
       var self = this;
@@ -506,32 +550,6 @@
         kind.parts.forEach(function (part) {
           for (var k = 0; k < part.used; k++) { self.drawChunk(part, part.chunks[k], pass); }
         });
-      });
-    }
-    contentRect(vp, size, dpr) {
-      // the device pixels the visible kinds can touch ([x0, y0, x1, y1], GL's bottom-up y):
-      // a software GL's blit costs ~13 ms per million pixels, and the rest stays clear
-      var x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
-      this.state.kinds.forEach(function (kind) {
-        var bb = kind.geom.bbox;
-        if (kind.hidden || !kind.geom.n) { return; }
-        var a = vp.project([bb[0], bb[1]]), b = vp.project([bb[2], bb[3]]);
-        var m = 2 + Math.max.apply(null, kind.pixelSizes);
-        x0 = Math.min(x0, a[0] - m, b[0] - m); x1 = Math.max(x1, a[0] + m, b[0] + m);
-        y0 = Math.min(y0, a[1] - m, b[1] - m); y1 = Math.max(y1, a[1] + m, b[1] + m);
-      });
-      if (!(x1 > x0 && y1 > y0)) { return [0, 0, 0, 0]; }
-      function clamp(x, hi) { return Math.max(0, Math.min(hi, x)); }
-      return [clamp(Math.floor((vp.x + x0) * dpr), size[0]), clamp(Math.floor(size[1] - (vp.y + y1) * dpr), size[1]),
-              clamp(Math.ceil((vp.x + x1) * dpr), size[0]), clamp(Math.ceil(size[1] - (vp.y + y0) * dpr), size[1])];
-    }
-    blit(fb, r) {
-      var gl = this.context.device.gl;
-      if (r[2] <= r[0] || r[3] <= r[1]) { return; }
-      this.context.device.withParametersWebGL({ scissorTest: false }, function () {
-        gl.bindFramebuffer(gl.READ_FRAMEBUFFER, fb.handle);
-        gl.blitFramebuffer(r[0], r[1], r[2], r[3], r[0], r[1], r[2], r[3], gl.COLOR_BUFFER_BIT, gl.NEAREST);
-        gl.bindFramebuffer(gl.READ_FRAMEBUFFER, null);
       });
     }
     getPickingInfo(params) {
@@ -550,12 +568,6 @@
     }
 
     // ---------------------------------------------------------------- cleanup
-    destroyTargets() {
-      var st = this.state;
-      if (st.front) { st.front.destroy(); }
-      if (st.back) { st.back.destroy(); }
-      st.front = st.back = null; st.frontView = null;
-    }
     destroyResources() {
       var st = this.state;
       (st.kinds || []).forEach(function (kind) {
@@ -565,11 +577,10 @@
         });
         Object.keys(kind.buffers).forEach(function (b) { kind.buffers[b].destroy(); });
       });
-      st.kinds = null; st.models = []; st.job = null;
-      this.destroyTargets();
+      st.kinds = null; st.models = [];
     }
     finalizeState(context) {
-      if (this.state.raf) { cancelAnimationFrame(this.state.raf); this.state.raf = 0; }
+      if (this.props.pair) { this.props.pair.detach(this.props.slot, this); }
       this.destroyResources();
       super.finalizeState(context);
     }
@@ -579,8 +590,8 @@
     kinds: { type: "object", value: [], compare: false },
     codes: { type: "object", value: null, compare: false },
     hidden: { type: "object", value: {}, compare: true },
-    handle: { type: "object", value: null, compare: false },
-    onPresent: { type: "function", value: null, compare: false },
+    pair: { type: "object", value: null, compare: false },
+    slot: "a",
     primitivesPerFrame: 0
   };
 
@@ -605,5 +616,6 @@
     thinBelow: 0
   };
   deck.CodedMapLayer = CodedMapLayer;
+  deck.CodedMapPair = CodedMapPair;
   deck.CodedLayer = CodedLayer;
 })();

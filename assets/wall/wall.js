@@ -105,8 +105,8 @@
         return { id: id, mode: p.mode, data: p.data, palette: p.palette, pixelSizes: p.pixelSizes,
                  stroke: p.stroke, thinBelow: p.thinBelow };
       });
-    S.codedHandle = {};
     S.budget = softwareGL() ? PRIMITIVES_PER_FRAME_SOFTWARE : 0;
+    S.codedPair = new deck.CodedMapPair({ primitivesPerFrame: S.budget, onPresent: onCodedPresent });
     S.ver.units = 0; S.ver.incidents = 0; S.ver.text = 0;
     W.cfg.toggles.forEach(function (id) { S.visible[id] = true; });
     W.state = S; W.buildLayers = buildLayers; W.setCoded = setCoded;
@@ -124,17 +124,22 @@
       viewState: props.initialViewState, controller: false, layers: [],
       style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
     }));
-    if (W.coded) { W.coded.finalize(); }
-    W.coded = new deck.Deck(Object.assign({}, common, {
-      viewState: props.initialViewState, controller: false, layers: [],
-      style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
-    }));
+    // the coded objects: two canvases taking turns on a software GL (coded_layer.js), one
+    // with a GPU
+    (W.codedDecks || []).forEach(function (d) { d.finalize(); });
+    W.codedDecks = (S.budget ? ["a", "b"] : ["a"]).map(function () {
+      return new deck.Deck(Object.assign({}, common, {
+        viewState: props.initialViewState, controller: false, layers: [],
+        style: { position: "absolute", left: 0, top: 0, pointerEvents: "none" }
+      }));
+    });
     W.deck = new deck.Deck(Object.assign({}, common, {
       initialViewState: props.initialViewState, controller: true, layers: [],
       getTooltip: function (info) { return tooltip(withCoded(info)); },
       onClick: function (info) { return onClick(withCoded(info)); },
       onViewStateChange: function (p) {
-        W.base.setProps({ viewState: p.viewState }); W.coded.setProps({ viewState: p.viewState });
+        W.base.setProps({ viewState: p.viewState });
+        W.codedDecks.forEach(function (d) { d.setProps({ viewState: p.viewState }); });
         return p.viewState;
       },
       style: { position: "absolute", left: 0, top: 0 }
@@ -177,17 +182,26 @@
     // a new layer object only for a toggle: code updates go through requestUpdate
     var hidden = {};
     S.kinds.forEach(function (k) { if (S.visible[k.id] === false) { hidden[k.id] = true; } });
-    W.coded.setProps({ layers: [new deck.CodedMapLayer({
-      id: "coded", kinds: S.kinds, codes: S.codes, hidden: hidden, handle: S.codedHandle,
-      primitivesPerFrame: S.budget, onPresent: onCodedPresent, pickable: true
-    })] });
+    W.codedDecks.forEach(function (d, i) {
+      d.setProps({ layers: [new deck.CodedMapLayer({
+        id: "coded", kinds: S.kinds, codes: S.codes, hidden: hidden, pair: S.codedPair,
+        slot: i ? "b" : "a", primitivesPerFrame: S.budget, pickable: true
+      })] });
+    });
   }
+  // the coded canvas on screen (hover, click, tests)
+  function codedDeck() {
+    var l = S && S.codedPair.frontLayer();
+    return l ? l.context.deck : W.codedDecks && W.codedDecks[0];
+  }
+  W.codedDeck = codedDeck;
   function onCodedPresent(tags) { tags.forEach(recordLatency); }
   // hover and click reach the top canvas only: objects there win, else the coded object
   // (station, road, grid cell) below
   function withCoded(info) {
-    if (info.object || info.x == null || !W.coded) { return info; }
-    return W.coded.pickObject({ x: info.x, y: info.y, radius: 0 }) || info;
+    var d = codedDeck();
+    if (info.object || info.x == null || !d) { return info; }
+    return d.pickObject({ x: info.x, y: info.y, radius: 0 }) || info;
   }
   function buildLayers() {
     var P = W.cfg.palettes;
@@ -351,8 +365,7 @@
     // the coded layer starts drawing the new codes in the next frame (the panels' layout and
     // raster have this one) and reports the update visible (onCodedPresent) once its canvas
     // shows them; without map changes the update is visible at the next frame
-    var layer = S.codedHandle.layer;
-    if (coded.length && layer) { layer.requestUpdate(coded, seen); } else if (seen) {
+    if (coded.length) { S.codedPair.requestUpdate(coded, seen); } else if (seen) {
       requestAnimationFrame(function () { recordLatency(seen); });
     }
   }

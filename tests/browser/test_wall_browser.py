@@ -185,7 +185,8 @@ def test_zoom_survives_updates_and_both_map_layers_follow(
     page.wait_for_function(f"window.citycc_wall.stats.applied > {applied + 1}", timeout=5_000)
     # live updates did not reset the view; the static canvas (land, outlines) follows it
     views = page.evaluate(
-        "['deck', 'base', 'coded'].map(k => window.citycc_wall[k].getViewports()[0].zoom)"
+        "[window.citycc_wall.deck, window.citycc_wall.base, ...window.citycc_wall.codedDecks]"
+        ".map(d => d.getViewports()[0].zoom)"
     )
     assert all(abs(v - zoomed) < 1e-6 for v in views), views
     assert browser_page.console_errors == []
@@ -207,7 +208,7 @@ def test_hover_reaches_grid_cells_on_the_canvas_below(
               lat = c.polygon.reduce((a, p) => a + p[1], 0) / n;
         const [x, y] = vp.project([lon, lat]);
         if (x < 20 || y < 20 || x > r.width - 20 || y > r.height - 20) continue;
-        const near = W.coded.pickObjects({x: x - 2, y: y - 2, width: 5, height: 5});
+        const near = W.codedDeck().pickObjects({x: x - 2, y: y - 2, width: 5, height: 5});
         if (!W.deck.pickObject({x, y, radius: 2}) && near.length &&
             near.every(o => o.kind === 'cells' && o.object.cell === c.cell))
           return [r.left + x, r.top + y, c.cell];
@@ -220,43 +221,46 @@ def test_hover_reaches_grid_cells_on_the_canvas_below(
     assert xy[2] in page.inner_text(".wall-tooltip")
 
 
-def test_update_drawn_off_screen_in_chunks_equals_direct_drawing(
+def test_update_drawn_in_chunks_on_the_hidden_canvas_equals_direct_drawing(
     wall: tuple[str, WallFeed], browser_page: Any
 ) -> None:
-    """On a software GL an update is drawn off screen a chunk per frame, then shown by a copy:
-    the picture must be exactly the one a direct draw of the same codes gives."""
+    """On a software GL an update is drawn a chunk per frame on the hidden one of two canvases,
+    which is then shown: its picture must be exactly the one a direct draw of the same codes
+    gives, and the other canvas must be hidden."""
     url, _feed = wall
     page = browser_page.page
     _open(page, url)
     out = page.evaluate("""async () => {
       const W = window.citycc_wall, raf = () => new Promise(r => requestAnimationFrame(r));
       W.socket.disconnect();  // no other update in between
-      W.state.budget = 300;   // many chunks, even for the small test city
+      const pair = W.state.codedPair;
+      pair.budget = 300;      // many chunks, even for the small test city
+      W.state.budget = 300;
       W.setCoded();
       for (let i = 0; i < 5; i++) await raf();
-      const layer = W.state.codedHandle.layer, st = layer.state, gl = W.coded.device.gl;
-      const w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
-      const read = () => {
+      const read = (d) => {
+        const gl = d.device.gl, w = gl.drawingBufferWidth, h = gl.drawingBufferHeight;
         const a = new Uint8Array(w * h * 4);
         gl.readPixels(0, 0, w, h, gl.RGBA, gl.UNSIGNED_BYTE, a);
         return a;
       };
-      for (const k of st.kinds) {
-        const c = W.state.codes[k.id];
+      for (const id of Object.keys(W.state.codes)) {
+        const c = W.state.codes[id];
         for (let i = 0; i < c.length; i++) c[i] = (c[i] + 1 + i % 3) % 5;
       }
-      const counts0 = Object.assign({}, st.counts);
+      const before = W.codedDeck(), counts0 = Object.assign({}, pair.counts);
       let shown = null;
-      const onPresent = st.onPresent;
-      st.onPresent = () => { shown = read(); };
-      layer.requestUpdate(null, {});
-      for (let i = 0; i < 200 && !shown; i++) await raf();
-      st.onPresent = onPresent;
-      const chunkFrames = st.counts.chunkFrames - counts0.chunkFrames;
-      const presented = st.counts.presented - counts0.presented;
-      st.frontView = null;  // the same codes, everything drawn directly
-      W.coded.redraw('direct');
-      const direct = read();
+      const onPresent = pair.onPresent;
+      pair.onPresent = () => { shown = read(W.codedDeck()); };
+      pair.requestUpdate(null, {});
+      for (let i = 0; i < 300 && !shown; i++) await raf();
+      pair.onPresent = onPresent;
+      const after = W.codedDeck();
+      const visible = W.codedDecks.map(d => d.getCanvas().style.visibility);
+      const chunkFrames = pair.counts.chunkFrames - counts0.chunkFrames;
+      const presented = pair.counts.presented - counts0.presented;
+      after.redraw('direct');  // the same codes, everything drawn directly
+      const direct = read(after);
       let differ = 0, drawn = 0;
       for (let i = 0; i < direct.length; i += 4) {
         if (direct[i + 3]) drawn++;
@@ -264,9 +268,12 @@ def test_update_drawn_off_screen_in_chunks_equals_direct_drawing(
             direct[i + 2] !== shown[i + 2] || direct[i + 3] !== shown[i + 3]) differ++;
       }
       W.socket.connect();
-      return {chunkFrames, presented, differ, drawn, total: w * h};
+      return {chunkFrames, presented, differ, drawn, total: direct.length / 4,
+              swapped: before !== after, visible};
     }""")
     assert out["presented"] == 1, out
+    assert out["swapped"], out
+    assert sorted(out["visible"]) == ["hidden", "visible"], out
     assert out["chunkFrames"] >= 5, out
     assert out["drawn"] > out["total"] * 0.02, out
     assert out["differ"] == 0, out
