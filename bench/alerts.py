@@ -14,6 +14,9 @@ service and an in-memory SQLite store, on a manual clock.
   alert touching the scenario's sensors, and to the first alert at the expected level.
   The live forecasters (:class:`models.forecast.live.LiveForecasts`) run in the same step as
   in the engine worker, so their early warnings count (``--no-forecast`` leaves them out).
+  So do the per-asset multivariate detectors
+  (:class:`models.anomaly.live_assets.LiveAssetDetectors`, ``asset_anomaly`` alerts, after
+  their 2-h warm-up; ``--no-assets`` leaves them out).
   For the pollution episode the bench also prints a detectability bound: the matched-filter
   SNR an *oracle* would have (it knows the onset, the ramp shape, the affected monitors and
   their noise-free baseline), from the injected ramp and the simulator's noise level — no
@@ -60,7 +63,7 @@ ONSET_MIN = 480
 class Run:
     """Simulator/replay → engine kernels → alert engine, one batch per tick."""
 
-    def __init__(self, city: Any, forecast: bool = False) -> None:
+    def __init__(self, city: Any, forecast: bool = False, assets: bool = True) -> None:
         self.city = city
         self.clock = ManualClock(START_MS)
         self.service = AlertService(AlertStore(Database("sqlite://:memory:")), self.clock)
@@ -74,7 +77,14 @@ class Run:
             self.forecasts = LiveForecasts.for_city(city, MemoryStateStore(),
                                                     sink=self.alerts.forecast_warnings)
             self.forecasts.warm()
+        self.assets = None
+        if assets:
+            from models.anomaly.live_assets import LiveAssetDetectors
+
+            self.assets = LiveAssetDetectors(city, MemoryStateStore(), alerts=self.service)
+            self.assets.warm()
         self.step_s: list[float] = []
+        self.asset_s: list[float] = []
         self.rows: list[int] = []
 
     def feed(self, batch: ReadingBatch, now_ms: int) -> None:
@@ -91,6 +101,10 @@ class Run:
         self.step_s.append(time.perf_counter() - t0)
         if self.forecasts is not None:
             self.forecasts(batch, idx, scores)
+        if self.assets is not None:
+            t0 = time.perf_counter()
+            self.assets(batch, idx, scores)
+            self.asset_s.append(time.perf_counter() - t0)
         self.rows.append(len(batch))
 
     def all_alerts(self) -> list[Alert]:
@@ -98,8 +112,8 @@ class Run:
 
 
 def simulate(city: Any, hours: float, tick_s: float, scenarios: str = "", seed: int = SEED,
-             forecast: bool = False) -> tuple[Run, Simulator]:
-    run = Run(city, forecast)
+             forecast: bool = False, assets: bool = True) -> tuple[Run, Simulator]:
+    run = Run(city, forecast, assets)
     sim = Simulator(city, seed=seed, start_ms=START_MS, tick_s=tick_s, scenarios=scenarios)
     tick = int(tick_s * 1000)
     for k in range(1, int(hours * 3600_000 / tick) + 1):
@@ -143,6 +157,13 @@ def cost_report(run: Run) -> None:
     print(f"  alert step: {len(s)} batches, mean {s.mean() * 1e3:.2f} ms / batch of "
           f"{r.mean():,.0f} readings, p99 {np.percentile(s, 99) * 1e3:.2f} ms, "
           f"{r.sum() / s.sum():,.0f} readings/s")
+    if run.assets is not None and run.asset_s:
+        a = np.array(run.asset_s)
+        asset_alerts = [x for x in run.all_alerts() if x.type == "asset_anomaly"]
+        alarm_h = sum(((x.cleared_ts or x.last_ts) - x.first_ts) for x in asset_alerts) / 3.6e6
+        print(f"  asset step: {run.assets.fitted}/{len(run.assets.assets)} assets fitted, mean "
+              f"{a.mean() * 1e3:.2f} ms / batch, p99 {np.percentile(a, 99) * 1e3:.2f} ms; "
+              f"asset_anomaly {len(asset_alerts)} alerts, {alarm_h:.2f} alarm-h")
 
 
 def expected_level(kind: str, city: Any, target: str) -> int:
@@ -198,8 +219,9 @@ def episode_bound(city: Any, sim: Simulator) -> str:
 
 
 def scenario_report(city: Any, kind: str, hours: float, tick_s: float, seed: int = SEED,
-                    forecast: bool = True) -> tuple[float | None, float | None]:
-    run, sim = simulate(city, hours, tick_s, f"{kind}@{ONSET_MIN}", seed, forecast)
+                    forecast: bool = True, assets: bool = True
+                    ) -> tuple[float | None, float | None]:
+    run, sim = simulate(city, hours, tick_s, f"{kind}@{ONSET_MIN}", seed, forecast, assets)
     truth = [e for e in sim.truth() if e.source == "scenario"][0]
     sensors = set(truth.sensor_ids)
     want_kind = "sensor" if kind == "sensor_outage" else "city"
@@ -231,7 +253,8 @@ def scenario_report(city: Any, kind: str, hours: float, tick_s: float, seed: int
             (None if right is None else (right - truth.onset_ms) / 60000))
 
 
-def replay_report(city: Any, data: Path, tick_s: float, forecast: bool = True) -> None:
+def replay_report(city: Any, data: Path, tick_s: float, forecast: bool = True,
+                  assets: bool = True) -> None:
     from streams.sources.replay import ReplaySource
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -244,7 +267,7 @@ def replay_report(city: Any, data: Path, tick_s: float, forecast: bool = True) -
         for name in ("d00_te", "d06_te"):
             (root / "tep" / f"{name}.dat").symlink_to(data / "tep" / "d00_te.dat")
         for ds, speed, hours in (("batadal", 60.0, 8760.0), ("tep", 30.0, 48.0)):
-            run = Run(city, forecast)
+            run = Run(city, forecast, assets)
             src = ReplaySource(city.registry, [ds], speed=speed, start_ms=START_MS,
                                data_dir=root)
             mapped = set(src.mapping.values())
@@ -269,7 +292,7 @@ def replay_report(city: Any, data: Path, tick_s: float, forecast: bool = True) -
 def cost_at_scale(scale: float, minutes: float) -> None:
     """The engine worker's view: 1-s ticks on a big city (≈ 5 000 readings per batch)."""
     city = load_city(scale=scale, seed=SEED)
-    run, _ = simulate(city, minutes / 60.0, 1.0)
+    run, _ = simulate(city, minutes / 60.0, 1.0, assets=False)
     s = np.array(run.step_s[60:])  # after the first minute (first readings of every sensor)
     r = np.array(run.rows[60:], np.float64)
     print(f"alert step at scale {scale:g} ({len(city.registry):,} sensors), 1-s ticks, "
@@ -293,6 +316,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="scenario runs (targets) per kind")
     ap.add_argument("--no-forecast", action="store_true",
                     help="leave the live forecasters' early warnings out")
+    ap.add_argument("--no-assets", action="store_true",
+                    help="leave the per-asset multivariate detectors out")
     ap.add_argument("--cost-scale", type=float, default=16.0)
     ap.add_argument("--cost-minutes", type=float, default=5.0)
     args = ap.parse_args()
@@ -301,7 +326,8 @@ def main() -> None:
     n = len(city.registry)
     if "normal" not in skip:
         t0 = time.perf_counter()
-        run, sim = simulate(city, args.hours, args.tick, forecast=not args.no_forecast)
+        run, sim = simulate(city, args.hours, args.tick, forecast=not args.no_forecast,
+                            assets=not args.no_assets)
         rate_report("simulated normal day", run, args.hours, n, sim)
         cost_report(run)
         print(f"  wall time {time.perf_counter() - t0:.1f} s")
@@ -311,7 +337,7 @@ def main() -> None:
         for kind in args.kinds.split(","):
             hours = ONSET_MIN / 60 + (6.0 if kind == "pollution_episode" else args.scenario_hours)
             res = [scenario_report(city, kind, hours, args.tick, SEED + k,
-                                   not args.no_forecast)
+                                   not args.no_forecast, not args.no_assets)
                    for k in range(args.runs)]
             firsts = [f for f, _ in res]
             rights = [r for _, r in res]
@@ -324,7 +350,7 @@ def main() -> None:
         cost_at_scale(args.cost_scale, args.cost_minutes)
     if "replay" not in skip and args.data.is_dir():
         print("normal replays:")
-        replay_report(city, args.data, args.tick, not args.no_forecast)
+        replay_report(city, args.data, args.tick, not args.no_forecast, not args.no_assets)
 
 
 if __name__ == "__main__":
