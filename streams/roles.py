@@ -50,13 +50,16 @@ def _simulator_loop(settings: Settings, city: Any, bus: Any, state: Any,
 
 def _engine_stage(settings: Settings, city: Any, bus: Any, state: Any,
                   clock: Clock) -> EngineStage:
-    """Decode → validate → state → anomaly kernels → alert rules → forecasts, for one worker.
+    """Decode → validate → state → anomaly kernels → alert rules → forecasts → asset detectors.
 
     The forecasting step hands its early warnings straight to the alert engine's
     ``forecast_warnings`` in the same batch; it comes after the alert engine in
     ``after_scoring`` because ``_cap_ingest`` takes ``after_scoring[0]`` as the alert engine.
+    The per-asset multivariate detectors raise their ``asset_anomaly`` alerts through the
+    alert engine's own service (one store, published like the others).
     """
     from alerts.factory import build_alert_engine
+    from models.anomaly.live_assets import LiveAssetDetectors
     from models.engine import Engine
     from models.forecast.live import LiveForecasts
     from streams.validation import Validator
@@ -73,8 +76,13 @@ def _engine_stage(settings: Settings, city: Any, bus: Any, state: Any,
     t0 = time.perf_counter()
     forecasts.warm()
     log.info("forecast kernels warm in %.1fs", time.perf_counter() - t0)
+    assets = LiveAssetDetectors(city, state, alerts=alerts.service)
+    t0 = time.perf_counter()
+    assets.warm()
+    log.info("asset detectors: %d assets, kernels warm in %.1fs", len(assets.assets),
+             time.perf_counter() - t0)
     return EngineStage(registry, state, producer, engine, validator,
-                       after_scoring=[alerts, forecasts])
+                       after_scoring=[alerts, forecasts, assets])
 
 
 def _cap_ingest(bus: Any, stage: EngineStage, state: Any, stop: threading.Event

@@ -19,7 +19,7 @@ def test_engine_stage_forecasts_after_the_alert_engine_and_warns_it(tmp_path: Pa
     city = load_city(scale=0.05, seed=7)
     stage = _engine_stage(Settings(data_dir=tmp_path), city, MemoryBus(), MemoryStateStore(),
                           ManualClock(T0_MS))
-    alerts, forecasts = stage.after_scoring
+    alerts, forecasts = stage.after_scoring[:2]  # then the asset detectors
     assert isinstance(alerts, AlertEngine)  # _cap_ingest relies on after_scoring[0]
     assert isinstance(forecasts, LiveForecasts)
     assert forecasts.sink == alerts.forecast_warnings
