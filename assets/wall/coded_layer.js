@@ -1,4 +1,4 @@
-/* CodedMapLayer: map objects coloured by a status code, redrawn progressively off screen.
+/* CodedMapLayer: map objects coloured by a status code; CodedMapPair: two canvases taking turns.
  *
  * Why not ScatterplotLayer / PathLayer / PolygonLayer: those draw one GPU *instance* per
  * object or per path segment, and a software GL (SwiftShader, what a headless wall PC without
@@ -8,22 +8,25 @@
  * few ordinary draw calls. Sizes stay in screen pixels (the extrusion is done in the vertex
  * shader), so pan/zoom look like the stock layers.
  *
- * Why progressive: even so, a software GL spends about 1 µs per primitive. The 21 000 objects
- * of a large city are ~38 000 triangles and lines, 40-60 ms of rasterising, and Chromium's
- * software compositor reads a changed WebGL canvas back at the end of the frame, waiting for
- * all of it: drawing an update in one frame stretched that frame to 50-80 ms (measured in
- * headless Chromium, bench/wall.py). So with `primitivesPerFrame` set, an update is drawn
- * into an offscreen framebuffer a bounded number of primitives per animation frame (each
- * chunk followed by a fence + flush, so that the GL runs it in the background: ANGLE would
- * otherwise hold the whole render pass until the next readback) and, once complete, copied
- * onto the canvas with one blit. The canvas changes once per update and no frame waits for
- * more than one chunk of GL work. A view change (pan/zoom), a toggle or a picking pass draws
- * everything directly, as before, with the newest codes.
+ * Why two canvases: even so, a software GL spends about 1 µs per primitive. The 21 000
+ * objects of a large city are ~38 000 triangles and lines, 35-60 ms of rasterising, and
+ * Chromium's software compositor reads a changed, shown WebGL canvas back at the end of the
+ * frame, waiting for all of it: drawing an update in one frame stretched that frame to 50-80
+ * ms (measured in headless Chromium, bench/wall.py). So on a software GL the same layer sits
+ * on two stacked canvases (CodedMapPair): the hidden one draws the next update a bounded
+ * number of primitives per animation frame (each chunk followed by a fence + flush, so that
+ * the GL runs it in the background: ANGLE would otherwise hold the whole render pass until
+ * the next readback), and once complete the two swap their CSS visibility. Chromium never
+ * reads a hidden canvas back, so no frame waits for more than one chunk, and showing the
+ * update costs one readback (1-5 ms) instead of a full-canvas copy on the GL (~13 ms). A view
+ * change (pan/zoom), a toggle or a picking pass draws the shown canvas directly, as before,
+ * with the newest codes.
  *
  * Updates are colour-only: the page mutates the code arrays (one Uint8Array entry per object)
- * in place and calls requestUpdate([kind ids], tag) on the live layer (props.handle.layer);
- * only the colour and size buffers are rewritten — the geometry is built when `kinds`
- * change. props.onPresent(tags) is called when the updates with those tags became visible.
+ * in place and calls pair.requestUpdate([kind ids], tag); only one byte per vertex (its
+ * object's code; palette and sizes are compiled into the shader) and the re-sorted road
+ * index lists are uploaded — the geometry is built when `kinds` change. The pair's
+ * onPresent(tags) is called when the updates with those tags are on screen.
  *
  * Kinds: {id, mode: "lines" | "points" | "polygons", data (rows; lines read row.path =
  * [[lon, lat], ...], points row.p = [lon, lat], polygons row.polygon = a convex ring such as
@@ -32,8 +35,11 @@
  * narrower than this many pixels are drawn as 1-px GL lines, 2 vertices and no extrusion,
  * re-sorted when codes change — a software GL's cost is mostly per primitive and per span)}.
  * Drawn in order, later kinds on top; picking reports info.kind and the row as info.index.
- *   new CodedMapLayer({id: "coded", kinds, codes: {roads: Uint8Array, ...}, hidden: {},
- *                      primitivesPerFrame: 6000, handle: {}, onPresent: fn, pickable: true})
+ *   var pair = new CodedMapPair({primitivesPerFrame: 6000, onPresent: fn});
+ *   deckA.setProps({layers: [new CodedMapLayer({id: "coded", kinds, codes: {roads: ...},
+ *                    hidden: {}, pair, slot: "a", primitivesPerFrame: 6000, pickable: true})]});
+ *   deckB.setProps(... the same with slot: "b" ...);  pair.requestUpdate(["roads"], tag);
+ * Without primitivesPerFrame (a GPU) one deck and one slot: updates are drawn directly.
  * CodedLayer is the same for one kind given as its own props (mode, data, codes, palette,
  * pixelSizes, stroke, thinBelow), drawn directly: the static district outlines.
  */
@@ -106,9 +112,11 @@
   var QUAD = [0, 1, 2, 1, 3, 2];
   var DEG = Math.PI / 180;
   var WORLD = 512 / (2 * Math.PI);  // deck's common space: the world is 512 units wide
-  // relative GL cost of one primitive of each part on a software GL (measured with
-  // SwiftShader: a triangle of a ~30 px grid cell costs ~1.5 short 1-px road lines)
-  var COST = { thin: 1, wide: 2, points: 2, fill: 1.5 };
+  // GL cost of one primitive of each part on a software GL, in short 1-px road lines (~0.8 µs
+  // with SwiftShader at the default view: a grid cell's triangle ~1.1 µs, a wide road's or a
+  // station's quad ~2.1 µs), and of one draw call (~0.3 ms)
+  var COST = { thin: 1, wide: 2.6, points: 2.6, fill: 1.35 };
+  var DRAW_COST = 400;
   // what deck's own draws use (Deck sets it once per context); depth is irrelevant in 2D
   var JOB_GL = { blend: true, blendFunc: [770, 771, 1, 771], blendEquation: 32774,
                        depthTest: false, scissorTest: false, cull: false };
@@ -137,14 +145,10 @@
     var g = { n: n, prims: q, hi: new Float32Array(n * 2), lo: new Float32Array(n * 2),
               dirs: new Float32Array(n * 2), corners: new Float32Array(n * 2),
               obj: new Uint32Array(n), idx: new Uint32Array(q * (mode === "polygons" ? 3 : 6)),
-              bbox: [Infinity, Infinity, -Infinity, -Infinity] };  // lon/lat bounds
+              // polygons: where each row's triangles start in idx
+              rowStart: mode === "polygons" ? new Uint32Array(rows.length + 1) : null };
     var v = 0, i = 0;
     function vertex(p, dx, dy, cx, cy, row) {
-      var bb = g.bbox;
-      if (p[0] < bb[0]) { bb[0] = p[0]; }
-      if (p[1] < bb[1]) { bb[1] = p[1]; }
-      if (p[0] > bb[2]) { bb[2] = p[0]; }
-      if (p[1] > bb[3]) { bb[3] = p[1]; }
       var x = WORLD * (p[0] * DEG + Math.PI), y = WORLD * (Math.PI + mercY(p[1]));
       g.hi[v * 2] = x; g.hi[v * 2 + 1] = y;
       g.lo[v * 2] = x - g.hi[v * 2]; g.lo[v * 2 + 1] = y - g.hi[v * 2 + 1];
@@ -168,10 +172,12 @@
       if (mode === "points") { quad(rows[r].p, null, r); continue; }
       if (mode === "polygons") {
         var ring = rows[r].polygon, m = ringLength(ring), first = v;
+        g.rowStart[r] = i; g.rowStart[r + 1] = i;
         if (m < 3) { continue; }
         for (k = 0; k < m; k++) { vertex(ring[k], 0, 0, 0, 0, r); }
         // a fan: grid cells (H3 hexagons, squares) are convex
         for (k = 1; k + 1 < m; k++) { g.idx[i++] = first; g.idx[i++] = first + k; g.idx[i++] = first + k + 1; }
+        g.rowStart[r + 1] = i;
         continue;
       }
       var path = rows[r].path;
@@ -180,20 +186,20 @@
     return g;
   }
 
-  // draw units of a kind: [name, topology, indices per primitive, flat shader?]
+  // the draw units of a kind; their index lists are rebuilt from the codes on each update
+  // (objects whose colour is fully transparent are left out; picking draws all of them)
   function partsOf(kind, g) {
-    function part(name, topology, ipp, idx, count, split) {
-      return { name: name, topology: topology, ipp: ipp, cost: COST[name], idx: idx, count: count,
-               split: Boolean(split), uploaded: false, chunks: [], used: 0, model: null };
+    function part(name, topology, ipp, size) {
+      return { name: name, topology: topology, ipp: ipp, cost: COST[name],
+               idx: new Uint32Array(size), count: 0, chunks: [], used: 0, model: null };
     }
-    if (kind.mode === "polygons") { return [part("fill", "triangle-list", 3, g.idx, g.prims)]; }
-    if (kind.mode === "points") { return [part("points", "triangle-list", 6, g.idx, g.prims)]; }
+    if (kind.mode === "polygons") { return [part("fill", "triangle-list", 3, g.idx.length)]; }
+    if (kind.mode === "points") { return [part("points", "triangle-list", 6, g.idx.length)]; }
     if (kind.thinBelow > 0) {
       // free-flowing roads as 1-px lines below, the wide (congested) ones drawn on top
-      return [part("thin", "line-list", 2, new Uint32Array(g.prims * 2), 0, true),
-              part("wide", "triangle-list", 6, new Uint32Array(g.prims * 6), 0, true)];
+      return [part("thin", "line-list", 2, g.prims * 2), part("wide", "triangle-list", 6, g.idx.length)];
     }
-    return [part("wide", "triangle-list", 6, g.idx, g.prims)];
+    return [part("wide", "triangle-list", 6, g.idx.length)];
   }
 
   // the palette and sizes by code as GLSL literals (a missing size: the first one)
@@ -258,7 +264,8 @@
         if (f) { f.setNeedsRedraw(); }
         return;
       }
-      this.schedule();
+      // from an animation frame callback (the page's render) a new job starts in this frame
+      if (!this.job && !this.raf) { this.step(); } else { this.schedule(); }
     }
     schedule() {
       var self = this;
@@ -386,6 +393,11 @@
         };
         kind.parts = partsOf(kind, g);
         kind.parts.forEach(function (part) { part.model = self.makeModel(kind, part); });
+        // picking draws every object (a grid cell without data still has a tooltip) with the
+        // quad / fill model
+        kind.pickModel = kind.parts[kind.parts.length - 1].model;
+        kind.pickIndices = device.createBuffer({ usage: luma.Buffer.INDEX, indexType: "uint32",
+                                                 data: g.idx.length ? g.idx : new Uint32Array(3) });
         st.dirty[kind.id] = true;
         return kind;
       });
@@ -425,11 +437,8 @@
         if (!st.dirty[kind.id]) { return; }
         st.dirty[kind.id] = false; any = true;
         self.fillCodes(kind);
-        if (kind.thinBelow > 0) { self.splitByWidth(kind); }
-        kind.parts.forEach(function (part) {
-          // the split parts' index lists change with the codes, the others once built
-          if (part.split || !part.uploaded) { self.chunkUp(part); part.uploaded = true; }
-        });
+        self.sortByCode(kind);
+        kind.parts.forEach(function (part) { self.chunkUp(part); });
       });
       return any;
     }
@@ -441,19 +450,35 @@
       } else { out.fill(0); }
       if (g.n) { kind.buffers.codes.write(out); }
     }
-    splitByWidth(kind) {
-      // quads (6 indices) for segments at least thinBelow px wide, one GL line (its two
-      // centre-line ends: corners 0 and 2 of the quad) for the others
-      var g = kind.geom, thin = kind.parts[0], wide = kind.parts[1], codes = kind.codes;
-      var sizes = kind.pixelSizes, limit = kind.thinBelow, obj = g.obj, nt = 0, nw = 0;
+    sortByCode(kind) {
+      // the parts' index lists: invisible objects (alpha 0, e.g. grid cells without data) left
+      // out; road segments at least thinBelow px wide as quads (6 indices), the others as one
+      // GL line (their two centre-line ends: corners 0 and 2 of the quad)
+      var g = kind.geom, out = kind.codeData, idx = g.idx, n = kind.palette.length;
+      var clear = kind.palette.map(function (c) { return c[3] === 0; });
+      var part = kind.parts[0], k, m = 0;
+      if (kind.mode === "polygons") {
+        for (var r = 0; r + 1 < g.rowStart.length; r++) {
+          var a = g.rowStart[r], b = g.rowStart[r + 1], c0 = a < b ? out[idx[a]] : 0;
+          if (a === b || clear[c0 < n ? c0 : 0]) { continue; }
+          for (k = a; k < b; k++) { part.idx[m++] = idx[k]; }
+        }
+        part.count = m / 3;
+        return;
+      }
+      var thin = kind.thinBelow > 0 ? kind.parts[0] : null, wide = kind.parts[thin ? 1 : 0];
+      var sizes = kind.pixelSizes, limit = thin ? kind.thinBelow : -Infinity, nt = 0, nw = 0;
       for (var s = 0; s < g.prims; s++) {
-        var v = s * 4, c = codes ? codes[obj[v]] : 0, w = sizes[c < kind.palette.length ? c : 0];
-        if (w === undefined) { w = sizes[0]; }
+        var v = s * 4, c = out[v];
+        if (c >= n) { c = 0; }
+        if (clear[c]) { continue; }
+        var w = sizes[c] === undefined ? sizes[0] : sizes[c];
         if (w >= limit) {
-          for (var k = 0; k < 6; k++) { wide.idx[nw++] = v + QUAD[k]; }
+          for (k = 0; k < 6; k++) { wide.idx[nw++] = idx[s * 6 + k]; }
         } else { thin.idx[nt++] = v; thin.idx[nt++] = v + 2; }
       }
-      thin.count = nt / 2; wide.count = nw / 6;
+      wide.count = nw / 6;
+      if (thin) { thin.count = nt / 2; }
     }
     chunkUp(part) {
       // the part's current index list cut into index buffers of at most one frame's budget;
@@ -473,7 +498,8 @@
     chunkCap(part) {
       var all = Math.max(1, part.idx.length / part.ipp);
       var budget = this.state.budget;
-      return budget === Infinity ? all : Math.max(1, Math.min(all, Math.floor(budget / part.cost)));
+      if (budget === Infinity) { return all; }
+      return Math.max(1, Math.min(all, Math.floor((budget - DRAW_COST) / part.cost)));
     }
     chunkQueue() {
       var queue = [];
@@ -505,7 +531,8 @@
       device.withParametersWebGL(JOB_GL, function () {
         var used = 0;
         while (job.queue.length) {
-          var part = job.queue[0][0], ch = job.queue[0][1], cost = ch.count / part.ipp * part.cost;
+          var part = job.queue[0][0], ch = job.queue[0][1];
+          var cost = DRAW_COST + ch.count / part.ipp * part.cost;
           if (used > 0 && used + cost > budget) { break; }
           job.queue.shift(); used += cost;
           self.drawChunk(part, ch, pass);
@@ -526,7 +553,7 @@
     draw(opts) {
       var st = this.state, pass = opts.renderPass || this.context.renderPass;
       var mp = opts.shaderModuleProps;
-      if (mp && mp.picking && mp.picking.isActive) { this.drawAll(pass); return; }
+      if (mp && mp.picking && mp.picking.isActive) { this.drawAll(pass, true); return; }
       var device = this.context.device, vp = this.context.viewport, pair = this.props.pair;
       var size = device.canvasContext.getDrawingBufferSize();
       var dpr = (mp && mp.project && mp.project.devicePixelRatio) || device.canvasContext.cssToDeviceRatio();
@@ -543,10 +570,17 @@
       this.drawAll(pass);
       if (pair) { pair.drewDirectly(this); }
     }
-    drawAll(pass) {
+    drawAll(pass, picking) {
       var self = this;
       this.state.kinds.forEach(function (kind) {
         if (kind.hidden) { return; }
+        if (picking) {
+          if (!kind.geom.idx.length) { return; }
+          kind.pickModel.setIndexBuffer(kind.pickIndices);
+          kind.pickModel.setVertexCount(kind.geom.idx.length);
+          kind.pickModel.draw(pass);
+          return;
+        }
         kind.parts.forEach(function (part) {
           for (var k = 0; k < part.used; k++) { self.drawChunk(part, part.chunks[k], pass); }
         });
@@ -576,6 +610,7 @@
           part.chunks.forEach(function (ch) { ch.buffer.destroy(); });
         });
         Object.keys(kind.buffers).forEach(function (b) { kind.buffers[b].destroy(); });
+        kind.pickIndices.destroy();
       });
       st.kinds = null; st.models = [];
     }

@@ -4,21 +4,21 @@
  * wall's map container (#wall-map) appears. Then it
  *   1. fetches /wall/spec.json (pydeck's Deck.to_json() + palettes + messages),
  *   2. converts the spec with deck.JSONConverter (plus the layers of coded_layer.js) and
- *      creates THREE deck.Deck canvases once: the static land and district outlines at the
+ *      creates the deck.Deck canvases once: the static land and district outlines at the
  *      bottom (redrawn only when the view or a toggle changes); every status-coded object
- *      (grid cells, roads, stations) in one deck.CodedMapLayer in the middle; units,
- *      incidents and district names on top (it owns the controller, mirrors its view state
- *      to the two below and picks the coded objects there for hover/click),
+ *      (grid cells, roads, stations) in one deck.CodedMapLayer in the middle — on a
+ *      software GL (SwiftShader) on two stacked canvases that take turns (CodedMapPair);
+ *      units, incidents and district names on top (it owns the controller, mirrors its view
+ *      state to the canvases below and picks the coded objects there for hover/click),
  *   3. joins the "wall" room over Socket.IO and applies wall:full / wall:update messages:
  *      code arrays per layer (columnar diffs, written in place into Uint8Arrays), KPI values,
  *      ticker, units, incidents, series;
  *   4. once per animation frame updates the panels and hands the changed code arrays to the
- *      CodedMapLayer, which refills only its colour buffers and, on a software GL
- *      (SwiftShader), redraws them off screen a bounded number of primitives per frame and
- *      shows the result with one copy (see coded_layer.js: drawing all 21 000 objects of a
- *      large city in one frame took 50-80 ms there); the top canvas gets new layers only
- *      when units, incidents or texts changed. Pan/zoom and the WebGL contexts survive every
- *      update.
+ *      CodedMapPair: one byte per vertex is uploaded and, on a software GL, the hidden
+ *      canvas redraws the objects a bounded number of primitives per frame, then is shown
+ *      (see coded_layer.js: drawing all 21 000 objects of a large city in one frame took
+ *      50-80 ms there); the top canvas gets new layers only when units, incidents or texts
+ *      changed. Pan/zoom and the WebGL contexts survive every update.
  * A watchdog shows the stale banner when no message or no new reading arrived for
  * staleAfterS seconds, and forces a reconnect when the socket went quiet.
  * window.citycc_wall.stats exposes latency samples (sampled → visible, published → visible)
@@ -110,10 +110,10 @@
     S.ver.units = 0; S.ver.incidents = 0; S.ver.text = 0;
     W.cfg.toggles.forEach(function (id) { S.visible[id] = true; });
     W.state = S; W.buildLayers = buildLayers; W.setCoded = setCoded;
-    // three canvases: the static geometry (land, district outlines) below, drawn only when
-    // the view changes; the coded objects, redrawn on every update; the rarely changing
-    // units, incidents and names on top. A software GL (SwiftShader) pays per pixel and per
-    // primitive, and Chromium reads back every WebGL canvas that changed in a frame.
+    // the static geometry (land, district outlines) below, drawn only when the view changes;
+    // the coded objects, redrawn on every update; the rarely changing units, incidents and
+    // names on top. A software GL (SwiftShader) pays per pixel and per primitive, and
+    // Chromium reads back every shown WebGL canvas that changed in a frame.
     var common = {
       parent: el, views: props.views,
       // no MSAA: on a software GL (SwiftShader) 4x multisampling quadruples the fill cost

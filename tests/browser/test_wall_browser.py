@@ -234,8 +234,8 @@ def test_update_drawn_in_chunks_on_the_hidden_canvas_equals_direct_drawing(
       const W = window.citycc_wall, raf = () => new Promise(r => requestAnimationFrame(r));
       W.socket.disconnect();  // no other update in between
       const pair = W.state.codedPair;
-      pair.budget = 300;      // many chunks, even for the small test city
-      W.state.budget = 300;
+      pair.budget = 1000;     // many chunks, even for the small test city
+      W.state.budget = 1000;
       W.setCoded();
       for (let i = 0; i < 5; i++) await raf();
       const read = (d) => {
