@@ -242,7 +242,7 @@ def frames(seconds: float, objects: int) -> None:
     # GPU's, which SwiftShader runs on the CPU) shows in the frame times above
     for name, arr in (
         ("map layers (setProps, requestUpdate)", np.array(js[0]["map"])),
-        ("panels (KPIs, ticker, charts)", np.array(js[0]["panels"])),
+        ("panel region paint (KPIs, charts, ages or ticker)", np.array(js[0]["panels"])),
         ("message apply", np.array(js[1])),
     ):
         print(

@@ -90,6 +90,7 @@
       codes: {}, ver: {}, visible: {}, kpis: {}, ages: {}, agesAt: 0, lastMsgAt: performance.now(),
       newest: null, series: { t: [] }, bands: {}, ticker: { derived: true, items: [] },
       units: new Map(), incidents: new Map(), unitRows: [], incidentRows: [],
+      paint: {}, paintRaf: 0, paintWaiters: [],
       dirty: { layers: {}, coded: {}, kpis: true, ticker: true, charts: true }, raf: 0, lang: lang(),
       fontSettings: { sdf: true, fontSize: 48, buffer: 6 },
       fontFamily: getComputedStyle(document.body).fontFamily || "sans-serif"
@@ -347,27 +348,66 @@
     if (top.toggle) { setCoded(); }
     if (Object.keys(top).length) { setLayers(); }
     var t1 = performance.now();  // deck updates buffers and draws in its own frame callback
-    if (S.dirty.kpis) { renderKpis(); S.dirty.kpis = false; }
-    if (S.dirty.ticker) { renderTicker(); S.dirty.ticker = false; }
-    if (S.dirty.charts) { renderCharts(); S.dirty.charts = false; }
-    renderAges();
+    ["left", "right"].forEach(function (side) {
+      if (S.dirty.kpis) { markPaint(side, "kpis"); }
+      if (S.dirty.charts) { markPaint(side, "charts"); }
+      markPaint(side, "ages");
+    });
+    if (S.dirty.ticker) { markPaint("bottom", "ticker"); }
+    S.dirty.kpis = S.dirty.ticker = S.dirty.charts = false;
+    if (!S.paintRaf) { paintNext(); }  // the first region in this frame, the others after it
     W.stats.applied++;
-    // main-thread cost of this frame: map (setProps + buffer updates + draw calls), panels
     var ms = W.stats.renderMs = W.stats.renderMs || { map: [], panels: [] };
-    ms.map.push(t1 - t0); ms.panels.push(performance.now() - t1);
-    if (ms.map.length > 600) { ms.map.shift(); ms.panels.shift(); }
+    ms.map.push(t1 - t0);
+    if (ms.map.length > 600) { ms.map.shift(); }
     var seen = null;
     if (S.pendingLatency != null || S.pendingPub != null) {
       seen = { sampled: S.pendingLatency, published: S.pendingPub, arrived: S.pendingArrival };
       S.pendingLatency = null; S.pendingPub = null;
     }
     S.pendingArrival = null;
-    // the coded layer starts drawing the new codes in the next frame (the panels' layout and
-    // raster have this one) and reports the update visible (onCodedPresent) once its canvas
-    // shows them; without map changes the update is visible at the next frame
+    // the coded canvases start drawing the new codes in this frame and report the update
+    // visible (onCodedPresent) once a canvas shows them; without map changes the update is
+    // visible the frame after the last panel region was painted
     if (coded.length) { S.codedPair.requestUpdate(coded, seen); } else if (seen) {
-      requestAnimationFrame(function () { recordLatency(seen); });
+      S.paintWaiters.push(function () { recordLatency(seen); });
     }
+  }
+
+  // Panels are painted one region per frame: Chromium's software compositor redraws the
+  // bounding box of everything that changed in a frame, so the left column, the right column
+  // and the ticker changing together made it redraw the whole screen, the map's canvases
+  // included (10-35 ms on its thread, measured); one region per frame keeps each redraw to
+  // that region.
+  var REGIONS = { left: ".wall-left", right: ".wall-right", bottom: ".wall-ticker-bar" };
+  function markPaint(region, what) {
+    (S.paint[region] = S.paint[region] || {})[what] = true;
+  }
+  function schedulePaint() {
+    if (!S.paintRaf) { S.paintRaf = requestAnimationFrame(paintNext); }
+  }
+  function paintNext() {
+    S.paintRaf = 0;
+    var name = Object.keys(REGIONS).filter(function (r) { return S.paint[r]; })[0];
+    if (name) {
+      var job = S.paint[name], root = document.querySelector(REGIONS[name]), t0 = performance.now();
+      delete S.paint[name];
+      if (root) {
+        if (job.kpis) { renderKpis(root); }
+        if (job.charts) { renderCharts(root); }
+        if (job.ages) { renderAges(root); }
+        if (job.ticker) { renderTicker(); }
+      }
+      if (job.clock) { renderClock(); }
+      // main-thread cost of painting one region (KPIs, charts, ages or the ticker)
+      var ms = W.stats.renderMs = W.stats.renderMs || { map: [], panels: [] };
+      ms.panels.push(performance.now() - t0);
+      if (ms.panels.length > 600) { ms.panels.shift(); }
+    }
+    if (Object.keys(S.paint).length) { schedulePaint(); return; }
+    var waiters = S.paintWaiters;
+    S.paintWaiters = [];
+    waiters.forEach(function (fn) { requestAnimationFrame(fn); });
   }
   function recordLatency(seen) {
     var now = Date.now();
@@ -385,37 +425,44 @@
   }
 
   // ------------------------------------------------------------------ panels
-  function setKpi(key, text, color, sub, subColor) {
-    var v = document.querySelector('[data-kv="' + key + '"]');
-    if (v) { v.textContent = text; v.style.color = color || ""; }
-    var s = document.querySelector('[data-ks="' + key + '"]');
-    if (s) { s.innerHTML = sub || ""; s.style.color = subColor || ""; }
+  function setKpi(root, key, text, color, sub, subColor) {
+    // only the tiles inside root (a panel region); unchanged values are left alone
+    var v = root.querySelector('[data-kv="' + key + '"]');
+    if (v) {
+      if (v.textContent !== text) { v.textContent = text; }
+      if (v.style.color !== (color || "")) { v.style.color = color || ""; }
+    }
+    var s = root.querySelector('[data-ks="' + key + '"]');
+    if (s) {
+      if (s.innerHTML !== (sub || "")) { s.innerHTML = sub || ""; }
+      if (s.style.color !== (subColor || "")) { s.style.color = subColor || ""; }
+    }
   }
   function num(v, digits) { return v == null ? "—" : Number(v).toFixed(digits); }
 
-  function renderKpis() {
+  function renderKpis(root) {
     var K = S.kpis, P = W.cfg.palettes, N = W.cfg.codeNames;
     var tl = K.tpi_level || 0;
-    setKpi("tpi", num(K.tpi, 1), tl ? rgb(P.roads[tl]) : "",
+    setKpi(root, "tpi", num(K.tpi, 1), tl ? rgb(P.roads[tl]) : "",
            tl ? esc(pick(N.roads[tl])) : "", tl ? rgb(P.roads[tl]) : "");
-    setKpi("congested_pct", num(K.congested_pct, 1));
+    setKpi(root, "congested_pct", num(K.congested_pct, 1));
     var al = K.aqi_level || 0;
-    setKpi("aqi", K.aqi == null ? "—" : String(K.aqi), al ? rgb(P.air[al]) : "",
+    setKpi(root, "aqi", K.aqi == null ? "—" : String(K.aqi), al ? rgb(P.air[al]) : "",
            al ? esc(pick(N.air[al])) : "", al ? rgb(P.air[al]) : "");
-    setKpi("primary", K.primary && K.primary.length ? K.primary.join(" / ") : "—");
+    setKpi(root, "primary", K.primary && K.primary.length ? K.primary.join(" / ") : "—");
     var low = K.pressure_pct != null && K.pressure_pct < K.pressure_target_pct;
-    setKpi("pressure_pct", num(K.pressure_pct, 1), low ? "var(--bad)" : "",
+    setKpi(root, "pressure_pct", num(K.pressure_pct, 1), low ? "var(--bad)" : "",
            K.pressure_target_pct != null ? esc(tr("wall.kpi.target")) + " ≥ " + K.pressure_target_pct + "%" : "");
-    setKpi("quality_breaches", K.quality_breaches == null ? "—" : String(K.quality_breaches),
+    setKpi(root, "quality_breaches", K.quality_breaches == null ? "—" : String(K.quality_breaches),
            K.quality_breaches ? "var(--level-2)" : "");
-    setKpi("alarm2", K.alarm2 == null ? "—" : String(K.alarm2), K.alarm2 ? "var(--level-1)" : "");
-    setKpi("alarm1", K.alarm1 == null ? "—" : String(K.alarm1), K.alarm1 ? "var(--level-2)" : "");
+    setKpi(root, "alarm2", K.alarm2 == null ? "—" : String(K.alarm2), K.alarm2 ? "var(--level-1)" : "");
+    setKpi(root, "alarm1", K.alarm1 == null ? "—" : String(K.alarm1), K.alarm1 ? "var(--level-2)" : "");
     var by = K.incidents_by_level || [0, 0, 0, 0];
     var sub = by.map(function (n, i) {
       return '<span class="lv lv-' + (i + 1) + '">' + ROMAN[i + 1] + " " + n + "</span>";
     }).join(" ");
-    setKpi("incidents", K.incidents == null ? "—" : String(K.incidents), "", sub);
-    setKpi("units_free", K.units_free == null ? "—" : K.units_free + "/" + K.units_total);
+    setKpi(root, "incidents", K.incidents == null ? "—" : String(K.incidents), "", sub);
+    setKpi(root, "units_free", K.units_free == null ? "—" : K.units_free + "/" + K.units_total);
   }
 
   function ageOf(domain) {
@@ -425,11 +472,12 @@
     return a == null ? null : a + elapsed;
   }
 
-  function renderAges() {
+  function renderAges(root) {
     var limit = W.cfg.staleAfterS;
-    document.querySelectorAll("[data-age]").forEach(function (el) {
-      var a = ageOf(el.getAttribute("data-age"));
-      el.querySelector(".age-value").textContent = a == null ? "—" : a.toFixed(1);
+    root.querySelectorAll("[data-age]").forEach(function (el) {
+      var a = ageOf(el.getAttribute("data-age")), v = el.querySelector(".age-value");
+      var text = a == null ? "—" : a.toFixed(1);
+      if (v.textContent !== text) { v.textContent = text; }
       var panel = el.closest(".panel");
       if (panel) { panel.classList.toggle("is-stale", a == null || a > limit); }
     });
@@ -457,14 +505,18 @@
       banner.hidden = !msg;
       if (banner.textContent !== msg) { banner.textContent = msg; }
     }
-    renderAges();
+    markPaint("left", "ages"); markPaint("right", "ages"); markPaint("right", "clock");
+    schedulePaint();
+  }
+
+  function renderClock() {
     var clock = document.getElementById("wall-clock");
-    if (clock) {
-      var d = new Date();
-      var p = function (x) { return (x < 10 ? "0" : "") + x; };
-      clock.textContent = d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) +
-        " " + p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
-    }
+    if (!clock) { return; }
+    var d = new Date();
+    var p = function (x) { return (x < 10 ? "0" : "") + x; };
+    var text = d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) +
+      " " + p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
+    if (clock.textContent !== text) { clock.textContent = text; }
   }
 
   function tickerText(e) {
@@ -498,7 +550,7 @@
         esc(tr("wall.level." + e.level)) + "</b> " + esc(hhmmss(e.ts)) + " " +
         esc(tickerText(e)) + "</span>";
     });
-    box.innerHTML = html;
+    if (S.tickerHtml !== html) { S.tickerHtml = html; box.innerHTML = html; }
   }
 
   // ------------------------------------------------------------------ charts
@@ -547,8 +599,8 @@
   }
   function fmtAxis(y) { return Math.abs(y) >= 100 ? y.toFixed(0) : y.toFixed(1); }
 
-  function renderCharts() {
-    document.querySelectorAll("canvas[data-series]").forEach(function (c) {
+  function renderCharts(root) {
+    root.querySelectorAll("canvas[data-series]").forEach(function (c) {
       var name = c.getAttribute("data-series");
       drawChart(c, S.series.t || [], S.series[name] || [], S.bands[name], "#3aa0ff");
     });
