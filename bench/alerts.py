@@ -318,17 +318,20 @@ def main() -> None:
                     help="leave the live forecasters' early warnings out")
     ap.add_argument("--no-assets", action="store_true",
                     help="leave the per-asset multivariate detectors out")
+    ap.add_argument("--normal-seeds", type=int, default=1,
+                    help="normal days simulated (simulator seeds from the default one on)")
     ap.add_argument("--cost-scale", type=float, default=16.0)
     ap.add_argument("--cost-minutes", type=float, default=5.0)
     args = ap.parse_args()
     skip = set(args.skip.split(","))
     city = load_city(scale=args.scale, seed=SEED)
     n = len(city.registry)
-    if "normal" not in skip:
+    for k in range(args.normal_seeds if "normal" not in skip else 0):
         t0 = time.perf_counter()
-        run, sim = simulate(city, args.hours, args.tick, forecast=not args.no_forecast,
-                            assets=not args.no_assets)
-        rate_report("simulated normal day", run, args.hours, n, sim)
+        run, sim = simulate(city, args.hours, args.tick, seed=SEED + k,
+                            forecast=not args.no_forecast, assets=not args.no_assets)
+        label = "simulated normal day" + (f" (seed {SEED + k})" if args.normal_seeds > 1 else "")
+        rate_report(label, run, args.hours, n, sim)
         cost_report(run)
         print(f"  wall time {time.perf_counter() - t0:.1f} s")
     if "scenarios" not in skip:

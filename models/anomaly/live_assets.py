@@ -512,8 +512,9 @@ class LiveAssetDetectors:
         return {
             "title_zh": f"{what_zh} · {a.name_zh}（{a.asset_id}）：{names}",
             "title_en": f"{what_en} {a.name_en} ({a.asset_id}): {names_en}",
-            "detail_zh": f"传感器之间的关系偏离正常；主要贡献：{shares}",
-            "detail_en": f"Relations between its sensors left normal; top contributors: {shares}",
+            "detail_zh": f"多个传感器同时偏离其联合正常状态；主要贡献：{shares}",
+            "detail_en": f"Several of its sensors left their joint normal together; "
+            f"top contributors: {shares}",
         }
 
     def _raise(self, a: AssetSlot, ts: int, stat: float, tops: list[dict[str, Any]]) -> None:
