@@ -216,7 +216,9 @@ def frames(seconds: float, objects: int) -> None:
                 "window.citycc_wall.stats.latency = [];window.citycc_wall.stats.inPage = []"
             )
             counts0 = page.evaluate(COUNTS_JS)
+            load0 = os.getloadavg()[0]
             out = page.evaluate(FRAMES_JS, int(seconds * 1000))
+            load1 = os.getloadavg()[0]
             counts = page.evaluate(COUNTS_JS)
             inpage = np.array(page.evaluate("window.citycc_wall.stats.inPage"), float)
             lat = np.array(page.evaluate("window.citycc_wall.stats.latency"), float)
@@ -230,6 +232,8 @@ def frames(seconds: float, objects: int) -> None:
         feed.stop()
         server.shutdown()
     print(f"GL renderer: {renderer}")
+    # the machine is shared (2 cores here): its load says how much else competed for the CPU
+    print(f"machine load average (1 min) at start / end of the window: {load0:.2f} / {load1:.2f}")
     f = np.array(out["frames"], float)
     print(
         f"frames: scale {scale}, {len(city.registry)} sensors, {n_coded} coded map objects "
