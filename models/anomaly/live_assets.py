@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+from threadpoolctl import threadpool_limits  # a scikit-learn dependency
 
 from models.anomaly import innovation_kernel as ik
 from models.anomaly.config import FAULT_NAMES
@@ -395,7 +396,10 @@ class LiveAssetDetectors:
         names = [a.variable_names[int(j)] for j in used]
         # the first baseline time constant of rows: spreads still settling
         skip = min(int(self.cfg.baseline_tau_s * 1000 // a.period_ms), x.shape[0] // 3)
-        a.detector = AssetDetector(names, mv).fit(x[skip:, used])
+        # one BLAS thread: the engine worker shares its cores (simulator, web, other workers),
+        # and a multi-threaded BLAS on busy cores stalls the batch several-fold
+        with threadpool_limits(1, user_api="blas"):
+            a.detector = AssetDetector(names, mv).fit(x[skip:, used])
         a.used = used
         a.buffer, a.buffer_ts = [], []
         self.fits += 1
