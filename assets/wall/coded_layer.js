@@ -244,7 +244,7 @@
     }
     detach(slot, layer) {
       if (this.layers[slot] === layer) { delete this.layers[slot]; }
-      if (this.job && this.job.layer === layer) { this.abortJob(); }
+      if (this.job && this.job.slot === slot) { this.abortJob(); }
     }
     showFront() {
       var self = this;
@@ -279,8 +279,8 @@
     }
     // the front canvas drew everything directly with the newest codes (a view change, a
     // toggle, the first draw): every update requested so far is on screen
-    drewDirectly(layer) {
-      if (layer !== this.frontLayer()) { return; }
+    drewDirectly(slot) {
+      if (slot !== this.front) { return; }
       this.abortJob();
       var tags = this.tags;
       this.tags = [];
@@ -288,8 +288,8 @@
       this.shown(tags);
     }
     // the back canvas was cleared by its deck: a job drawing there starts again
-    backCleared(layer) {
-      if (this.job && this.job.layer === layer) { this.abortJob(); this.schedule(); }
+    backCleared(slot) {
+      if (this.job && this.job.slot === slot) { this.abortJob(); this.schedule(); }
     }
     step() {
       // one animation frame: start a job on the back canvas, draw a chunk, or swap
@@ -304,8 +304,8 @@
           if (!back.drawnFor(vp)) { this.schedule(); return; }
         }
         back.applyDirty();
-        this.job = { layer: back, viewport: vp, queue: back.chunkQueue(), cleared: false,
-                     tags: this.tags };
+        this.job = { slot: this.backSlot(), layer: back, viewport: vp, queue: back.chunkQueue(),
+                     cleared: false, tags: this.tags };
         this.tags = [];
       }
       var job = this.job;
@@ -354,7 +354,7 @@
       var key = st.kinds.map(function (k) { return k.hidden ? "0" : "1"; }).join("");
       if (key !== st.hiddenKey) {
         st.hiddenKey = key;  // a toggle: deck redraws on new props, the front directly
-        if (props.pair && props.pair.job && props.pair.job.layer === this) { props.pair.abortJob(); }
+        if (props.pair && props.pair.job && props.pair.job.slot === props.slot) { props.pair.abortJob(); }
       }
       if (props.pair) { props.pair.attach(props.slot, this); }
     }
@@ -560,15 +560,15 @@
       // the GL viewport deck's own pass uses for this view (LayersPass), for the job's chunks
       var glViewport = [vp.x * dpr, size[1] - (vp.y + vp.height) * dpr, vp.width * dpr, vp.height * dpr];
       st.drawn = { viewport: vp, props: mp, size: size, glViewport: glViewport };
-      if (pair && pair.progressive() && pair.frontLayer() !== this) {
-        pair.backCleared(this);  // the hidden canvas: deck just cleared it, a job fills it
+      if (pair && pair.progressive() && pair.front !== this.props.slot) {
+        pair.backCleared(this.props.slot);  // the hidden canvas: deck just cleared it, a job fills it
         return;
       }
       // the shown canvas after a new view, a toggle or the first draw, or any draw without
       // progressive jobs: everything, directly, with the newest codes
       this.applyDirty();
       this.drawAll(pass);
-      if (pair) { pair.drewDirectly(this); }
+      if (pair) { pair.drewDirectly(this.props.slot); }
     }
     drawAll(pass, picking) {
       var self = this;

@@ -183,6 +183,9 @@
     // a new layer object only for a toggle: code updates go through requestUpdate
     var hidden = {};
     S.kinds.forEach(function (k) { if (S.visible[k.id] === false) { hidden[k.id] = true; } });
+    var key = JSON.stringify([hidden, S.budget]);
+    if (key === S.codedKey) { return; }  // a toggle of another layer
+    S.codedKey = key;
     W.codedDecks.forEach(function (d, i) {
       d.setProps({ layers: [new deck.CodedMapLayer({
         id: "coded", kinds: S.kinds, codes: S.codes, hidden: hidden, pair: S.codedPair,
