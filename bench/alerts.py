@@ -302,6 +302,38 @@ def cost_at_scale(scale: float, minutes: float) -> None:
           f"{len(run.all_alerts())}")
 
 
+def asset_cost_at_scale(scale: float, minutes: float) -> None:
+    """The asset detectors in the engine worker's view: 1-s ticks, after their 2-h warm-up.
+
+    Two hours of stream fast-forward at 60-s ticks, then 1-s ticks while the assets are fitted
+    (a few per batch) and ``minutes`` of scoring.
+    """
+    city = load_city(scale=scale, seed=SEED)
+    run = Run(city, forecast=False, assets=True)
+    sim = Simulator(city, seed=SEED, start_ms=START_MS, tick_s=1.0)
+    live = run.assets
+    assert live is not None
+    now = START_MS
+    while now < START_MS + 7_140_000:
+        now += 60_000
+        run.feed(sim.step(now), now)
+    start = len(run.asset_s)
+    while live.fitted < len(live.assets) and now < START_MS + 6 * 3_600_000:
+        now += 1000
+        run.feed(sim.step(now), now)
+    fit = np.array(run.asset_s[start:]) * 1e3
+    start, first = len(run.asset_s), len(run.rows)
+    for _ in range(int(minutes * 60)):
+        now += 1000
+        run.feed(sim.step(now), now)
+    a = np.array(run.asset_s[start:]) * 1e3
+    print(f"asset step at scale {scale:g} ({len(city.registry):,} sensors, {len(live.assets)} "
+          f"assets), 1-s ticks: while fitting ({fit.size} batches) mean {fit.mean():.2f} ms, "
+          f"max {fit.max():.1f} ms; then {minutes:g} min: mean {a.mean():.2f} ms / batch of "
+          f"{np.mean(run.rows[first:]):,.0f} readings (p50 {np.percentile(a, 50):.2f}, "
+          f"p99 {np.percentile(a, 99):.2f}, max {a.max():.2f} ms)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scale", type=float, default=0.2)
@@ -322,6 +354,8 @@ def main() -> None:
                     help="normal days simulated (simulator seeds from the default one on)")
     ap.add_argument("--cost-scale", type=float, default=16.0)
     ap.add_argument("--cost-minutes", type=float, default=5.0)
+    ap.add_argument("--asset-cost-scales", default="1,5",
+                    help="scales of the asset-step cost measure (comma list, empty: none)")
     args = ap.parse_args()
     skip = set(args.skip.split(","))
     city = load_city(scale=args.scale, seed=SEED)
@@ -351,6 +385,9 @@ def main() -> None:
                   f"to the expected level {worst(rights)} over {args.runs} runs")
     if "cost" not in skip:
         cost_at_scale(args.cost_scale, args.cost_minutes)
+        if not args.no_assets:
+            for sc in filter(None, args.asset_cost_scales.split(",")):
+                asset_cost_at_scale(float(sc), args.cost_minutes)
     if "replay" not in skip and args.data.is_dir():
         print("normal replays:")
         replay_report(city, args.data, args.tick, not args.no_forecast, not args.no_assets)
