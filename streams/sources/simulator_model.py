@@ -118,7 +118,23 @@ def local_clock(t_ms: IntArray) -> tuple[FloatArray, IntArray, IntArray]:
 
 
 def _plateau(h: FloatArray, start: float, end: float) -> FloatArray:
-    return np.asarray(1.0 / (1.0 + np.exp(-(h - start) * 2.0)) / (1.0 + np.exp((h - end) * 1.5)))
+    """Smooth day-time plateau between ``start`` and ``end`` o'clock, periodic over 24 h (the
+    tail of the evening before is added, so 23:59 → 00:00 is continuous)."""
+    h = np.asarray(h, np.float64)
+    out = np.zeros_like(h)
+    for shift in (-24.0, 0.0, 24.0):
+        x = h + shift
+        out = out + 1.0 / (1.0 + np.exp(-(x - start) * 2.0)) / (1.0 + np.exp((x - end) * 1.5))
+    return out
+
+
+def _bump(h: FloatArray, centre: FloatArray | float, width: float) -> FloatArray:
+    """Gaussian peak of the day at ``centre`` o'clock, periodic over 24 h."""
+    h = np.asarray(h, np.float64)
+    return np.asarray(
+        sum(np.exp(-(((h + shift - centre) / width) ** 2)) for shift in (-24.0, 0.0, 24.0)),
+        np.float64,
+    )
 
 
 def traffic_demand(hour: FloatArray, weekday: IntArray) -> FloatArray:
@@ -126,10 +142,10 @@ def traffic_demand(hour: FloatArray, weekday: IntArray) -> FloatArray:
     wd = (
         0.12
         + 0.45 * _plateau(hour, 6.5, 22.0)
-        + 0.55 * np.exp(-(((hour - 8.0) / 0.9) ** 2))
-        + 0.60 * np.exp(-(((hour - 18.0) / 1.1) ** 2))
+        + 0.55 * _bump(hour, 8.0, 0.9)
+        + 0.60 * _bump(hour, 18.0, 1.1)
     )
-    we = 0.10 + 0.45 * _plateau(hour, 8.5, 22.5) + 0.20 * np.exp(-(((hour - 15.0) / 3.0) ** 2))
+    we = 0.10 + 0.45 * _plateau(hour, 8.5, 22.5) + 0.20 * _bump(hour, 15.0, 3.0)
     return np.asarray(np.where(weekday >= 5, we, wd), np.float64)
 
 
@@ -139,8 +155,8 @@ def water_demand(hour: FloatArray, weekday: IntArray) -> FloatArray:
     return np.asarray(
         0.35
         + 0.30 * _plateau(hour, 6.0, 23.0)
-        + 0.55 * np.exp(-(((hour - morning) / 1.3) ** 2))
-        + 0.45 * np.exp(-(((hour - 19.5) / 1.8) ** 2)),
+        + 0.55 * _bump(hour, morning, 1.3)
+        + 0.45 * _bump(hour, 19.5, 1.8),
         np.float64,
     )
 
