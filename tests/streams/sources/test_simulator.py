@@ -177,3 +177,16 @@ def test_normal_operation_meets_water_standards() -> None:
         for half_hour in range(48):
             v = m.values(idx, np.full(idx.size, START_MS + half_hour * HOUR // 2))
             assert lo <= v.min() and v.max() <= hi, (metric, half_hour)
+
+
+@pytest.mark.parametrize("weekday", [0, 4, 5, 6])
+def test_day_shapes_are_continuous_over_midnight(weekday):
+    from streams.sources.simulator_model import traffic_demand, water_demand
+
+    for f in (traffic_demand, water_demand):
+        before = f(np.array([24.0 - 1e-6]), np.array([weekday]))[0]
+        after = f(np.array([0.0]), np.array([weekday]))[0]
+        assert after == pytest.approx(before, rel=1e-3), f.__name__
+        # and smooth: no step anywhere in the day bigger than the largest rush-hour slope
+        h = np.arange(0.0, 24.0, 1 / 60)
+        assert np.abs(np.diff(f(h, np.full(h.size, weekday)))).max() < 0.02
