@@ -1,9 +1,11 @@
 """Publisher: a batch of readings → one columnar message per (domain topic, partition).
 
 Each sensor always lands on the same partition of its domain's topic —
-``murmur2(sensor_id) % partitions``, Kafka's own key hash — so each engine worker of
-the consumer group owns a fixed set of sensors and their state, whether the bus is
-in-process or Kafka. Sensors unknown to the registry are not dropped silently: they
+``murmur2(key) % partitions``, Kafka's own key hash, where the key is the sensor's
+:func:`~config.city.registry.partition_key` (its own id, or the air station / hazard source /
+water zone it is evaluated with) — so each engine worker of the consumer group owns a fixed set
+of sensors and their state, whether the bus is in-process or Kafka, and the sensors a rule reads
+together are in the same worker. Sensors unknown to the registry are not dropped silently: they
 travel in their own messages on :data:`UNKNOWN_SENSOR_TOPIC` (same partition rule),
 where the engine's validation dead-letters them with reason ``unknown_sensor``.
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from config.city.registry import SensorRegistry
+from config.city.registry import SensorRegistry, partition_key
 from streams.bus.base import Bus, Producer
 from streams.bus.partitioner import partition_for
 from streams.codec import encode_batch
@@ -70,7 +72,10 @@ class Publisher:
         n_dom = len(DOMAINS)
         self._topics = [readings_topic(d) for d in DOMAINS] + [unknown_topic]
         # route = topic number × partitions + partition; unknown ids use topic number n_dom
-        part = np.array([partition_for(s.encode(), partitions) for s in registry.ids], np.int64)
+        part = np.array(
+            [partition_for(partition_key(s).encode(), partitions) for s in registry.sensors],
+            np.int64,
+        )
         self._route: npt.NDArray[np.int64] = (
             registry.domain_code.astype(np.int64) * partitions + part
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from config.city.registry import Sensor, SensorRegistry
+from config.city.registry import Sensor, SensorRegistry, partition_key
 from streams.bus.memory import MemoryBus
 from streams.bus.partitioner import partition_for
 from streams.codec import decode_readings
@@ -56,7 +56,7 @@ def test_every_reading_goes_to_its_domain_topic_on_its_sensors_partition(
             sensor = registry.get(sid)
             assert sensor is not None
             assert rec.topic == readings_topic(sensor.domain)
-            assert rec.partition == partition_for(sid.encode(), PARTS)
+            assert rec.partition == partition_for(partition_key(sensor).encode(), PARTS)
         seen += len(got)
     assert seen == 2 * len(ids) == pub.readings
 
@@ -116,3 +116,25 @@ def test_an_empty_batch_sends_nothing(registry: SensorRegistry) -> None:
     bus.create_topics(READINGS_TOPICS, PARTS)
     assert Publisher(bus, registry, PARTS).publish(_batch([])) == 0
     assert _all_records(bus) == []
+
+
+def test_sensors_read_together_share_a_partition(small_city) -> None:
+    """Station AQI, particulate build-up and the asset detectors need all of a group's sensors
+    in one engine worker: the six pollutants of a station, a hazard source, a water zone."""
+    registry = small_city.registry
+    bus = MemoryBus()
+    bus.create_topics(READINGS_TOPICS, PARTS)
+    pub = Publisher(bus, registry, PARTS)
+    groups: dict[tuple[str, str], set[int]] = {}
+    for s in registry.sensors:
+        zone = (s.meta or {}).get("zone") if s.domain == "water" else None
+        group = zone or (s.asset_id if s.domain in ("air", "hazard") else None)
+        if group:
+            route = int(pub.routes((s.sensor_id,))[0])
+            groups.setdefault((s.domain, str(group)), set()).add(route)
+    assert {d for d, _ in groups} >= {"air", "hazard", "water"}
+    assert all(len(routes) == 1 for routes in groups.values())
+    # and the load still spreads: traffic detectors over every partition
+    traffic = {int(r) % PARTS for r in pub.routes(tuple(registry.ids[i]
+                                                     for i in registry.of_domain("traffic")))}
+    assert len(traffic) == PARTS
