@@ -117,6 +117,7 @@
   // station's quad ~2.1 µs), and of one draw call (~0.3 ms)
   var COST = { thin: 1, wide: 2.6, points: 2.6, fill: 1.35 };
   var DRAW_COST = 400;
+  var MIN_CHUNK_INTERVAL_MS = 12;
   // what deck's own draws use (Deck sets it once per context); depth is irrelevant in 2D
   var JOB_GL = { blend: true, blendFunc: [770, 771, 1, 771], blendEquation: 32774,
                        depthTest: false, scissorTest: false, cull: false };
@@ -232,6 +233,7 @@
       this.tags = [];         // updates requested and not shown yet
       this.job = null;
       this.raf = 0;
+      this.chunkAt = -Infinity;
       // updates shown by a swap, frames that drew a chunk, direct draws (tests, bench)
       this.counts = { presented: 0, chunkFrames: 0, direct: 0 };
     }
@@ -308,8 +310,12 @@
                      cleared: false, tags: this.tags };
         this.tags = [];
       }
-      var job = this.job;
+      var job = this.job, now = performance.now();
       if (job.queue.length) {
+        // at most one chunk per frame interval, even when a late animation frame callback
+        // and the next one run back to back: two chunks' GL at once delayed the frame after
+        if (now - this.chunkAt < MIN_CHUNK_INTERVAL_MS) { this.schedule(); return; }
+        this.chunkAt = now;
         back.drawChunks(job, this.budget);
         this.counts.chunkFrames++;
         this.schedule();

@@ -596,7 +596,8 @@
       if (started) { g.lineTo(X(xs[k]), Y(ys[k])); } else { g.moveTo(X(xs[k]), Y(ys[k])); started = true; }
     }
     g.stroke();
-    g.fillStyle = "rgba(200,210,230,0.8)"; g.font = "11px " + getComputedStyle(document.body).fontFamily;
+    // the page's font, read once (getComputedStyle per chart forced a style recalc)
+    g.fillStyle = "rgba(200,210,230,0.8)"; g.font = "11px " + (S ? S.fontFamily : "sans-serif");
     g.fillText(fmtAxis(y1 - pad), 6, 12);
     g.fillText(fmtAxis(y0 + pad), 6, h - 17);
   }
