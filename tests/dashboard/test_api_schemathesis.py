@@ -6,6 +6,7 @@ CSRF header so the generated requests reach the handlers instead of stopping at 
 
 from __future__ import annotations
 
+import atexit
 import tempfile
 from pathlib import Path
 
@@ -34,9 +35,23 @@ def test_the_generated_requests_are_authenticated() -> None:
     assert r.status_code == 200 and r.json()["role"] == "admin"
 
 
+_CLOSED: list[bool] = []
+
+
+def _close() -> None:
+    """Stop the app's threads and remove its directory, once — also when this module was
+    collected but its tests were deselected (then teardown_module never runs)."""
+    if not _CLOSED:
+        _CLOSED.append(True)
+        _CM.__exit__(None, None, None)
+        _TMP.cleanup()
+
+
+atexit.register(_close)
+
+
 def teardown_module() -> None:
-    _CM.__exit__(None, None, None)
-    _TMP.cleanup()
+    _close()
 
 
 @schema.parametrize()
