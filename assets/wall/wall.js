@@ -512,13 +512,21 @@
     schedulePaint();
   }
 
+  // times on the wall are the city's (China Standard Time, UTC+8), as on the alert and dispatch
+  // pages, whatever the time zone of the PC that drives the video wall
+  var CITY_UTC_OFFSET_MS = 8 * 3600 * 1000;
+  function pad2(x) { return (x < 10 ? "0" : "") + x; }
+  function cityTime(ms) {
+    var d = new Date(ms + CITY_UTC_OFFSET_MS);
+    return pad2(d.getUTCHours()) + ":" + pad2(d.getUTCMinutes()) + ":" + pad2(d.getUTCSeconds());
+  }
+
   function renderClock() {
     var clock = document.getElementById("wall-clock");
     if (!clock) { return; }
-    var d = new Date();
-    var p = function (x) { return (x < 10 ? "0" : "") + x; };
-    var text = d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) +
-      " " + p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
+    var now = Date.now(), d = new Date(now + CITY_UTC_OFFSET_MS);
+    var text = d.getUTCFullYear() + "-" + pad2(d.getUTCMonth() + 1) + "-" + pad2(d.getUTCDate()) +
+      " " + cityTime(now);
     if (clock.textContent !== text) { clock.textContent = text; }
   }
 
@@ -533,8 +541,7 @@
 
   function hhmmss(ms) {
     if (!ms) { return "--:--:--"; }
-    var d = new Date(ms), p = function (x) { return (x < 10 ? "0" : "") + x; };
-    return p(d.getHours()) + ":" + p(d.getMinutes()) + ":" + p(d.getSeconds());
+    return cityTime(ms);
   }
 
   function renderTicker() {

@@ -110,6 +110,12 @@ def test_map_renders_live_values_offline(wall: tuple[str, WallFeed], browser_pag
     )
     assert time.monotonic() - t0 < 2.0
 
+    # the clock shows the city's time (UTC+8), whatever the browser's time zone
+    shown = page.locator("#wall-clock").text_content() or ""
+    cst = [time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() + 8 * 3600 - k))
+           for k in (0, 60)]
+    assert shown[:16] in cst, (shown, cst)
+
     path = browser_page.screenshot("wall")
     if os.environ.get("CITYCC_UPDATE_DOCS") == "1":
         shutil.copyfile(path, REPO / "docs" / "wall.png")
