@@ -95,11 +95,12 @@ def _pipeline(view: StatusView, lang: str) -> html.Section:
                  html.Div(f"{t('status.updated', lang)} {stamp}", className="muted"))
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> html.Table:
-    return html.Table(
-        [html.Thead(html.Tr([html.Th(h) for h in headers])),
-         html.Tbody([html.Tr([html.Td(c) for c in r]) for r in rows])]
-    )
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], empty: str = "") -> html.Table:
+    """A table; with no rows, one muted row saying so (``empty``) instead of bare headers."""
+    body = [html.Tr([html.Td(c) for c in r]) for r in rows]
+    if not body and empty:
+        body = [html.Tr(html.Td(empty, colSpan=len(headers), className="status-empty"))]
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(body)])
 
 
 def _domains(view: StatusView, lang: str) -> html.Section:
@@ -113,7 +114,8 @@ def _domains(view: StatusView, lang: str) -> html.Section:
 def _dead_letters(view: StatusView, lang: str) -> html.Section:
     headers = [t("status.reason", lang), t("status.count", lang)]
     rows = [[reason, f"{int(n):,}"] for reason, n in sorted(view.dead_letters.items())]
-    return _card(t("status.dead_letters", lang), _table(headers, rows))
+    return _card(t("status.dead_letters", lang),
+                 _table(headers, rows, t("status.no_dead_letters", lang)))
 
 
 def _top(view: StatusView, lang: str) -> html.Section:
@@ -121,4 +123,5 @@ def _top(view: StatusView, lang: str) -> html.Section:
                                     "status.value", "status.score", "status.fault")]
     rows = [[r.sensor_id, r.metric, r.district, f"{r.value:.3g}", f"{r.score:.2f}", r.fault]
             for r in view.top]
-    return _card(t("status.top_anomalies", lang), _table(headers, rows))
+    return _card(t("status.top_anomalies", lang),
+                 _table(headers, rows, t("status.no_anomalies", lang)))

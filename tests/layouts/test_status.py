@@ -34,3 +34,13 @@ def test_status_page_renders_in_both_languages() -> None:
 def test_hostile_sensor_id_is_plain_text_not_markup() -> None:
     # Dash renders children strings as text nodes; the id must stay a string child.
     assert '"children": "<script>alert(1)</script>"' in _text("en")
+
+
+def test_empty_tables_say_so() -> None:
+    v = _view()
+    empty = StatusView(status=v.status, counters=v.counters, newest_age_s=v.newest_age_s,
+                       domains=v.domains, dead_letters={}, top=[], now_ms=v.now_ms)
+    zh = json.dumps(render(empty, "zh-CN"), cls=plotly.utils.PlotlyJSONEncoder,
+                    ensure_ascii=False)
+    assert "无死信" in zh and "暂无异常评分" in zh
+    assert "无死信" not in _text("zh-CN")  # rows present: no empty note
