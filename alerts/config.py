@@ -58,6 +58,11 @@ class CapConfig:
     web: str
 
 
+#: CAP 1.2 <urgency> and <certainty> values a rule may choose for its exported alerts
+CAP_URGENCY = ("Immediate", "Expected", "Future", "Past", "Unknown")
+CAP_CERTAINTY = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
+
+
 @dataclass(frozen=True, slots=True)
 class AlertRules:
     rules: Mapping[str, RuleConfig]
@@ -103,6 +108,9 @@ def parse_rules(doc: Mapping[str, Any]) -> AlertRules:
         k, m = int(r.get("raise_after", k0)), int(r.get("clear_after", m0))
         if k < 1 or m < 1:
             raise ValueError(f"rule {name}: raise_after and clear_after must be ≥ 1")
+        for key, allowed in (("cap_urgency", CAP_URGENCY), ("cap_certainty", CAP_CERTAINTY)):
+            if key in r and r[key] not in allowed:
+                raise ValueError(f"rule {name}: {key} must be one of {allowed} (CAP 1.2)")
         rules[name] = RuleConfig(name, kind, group_by, r.get("cap_category", "Other"), k, m,
                                  {key: v for key, v in r.items()})
     bumps = tuple(

@@ -69,7 +69,10 @@ class RiseParams:
     @staticmethod
     def from_rule(params: Mapping[str, Any]) -> RiseParams:
         known = RiseParams.__dataclass_fields__
-        kw = {k: type(getattr(RiseParams(), k))(v) for k, v in params.items() if k in known}
+        try:
+            kw = {k: type(getattr(RiseParams(), k))(v) for k, v in params.items() if k in known}
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"air_rise: settings must be numbers ({e})") from e
         p = RiseParams(**kw)
         if not (
             p.tau_base_s > 0

@@ -151,3 +151,9 @@ def test_early_warnings_export_as_expected_and_likely(type_):
 def test_measured_conditions_export_as_immediate_and_observed():
     text = alert_to_cap(_alert(), RULES, T0, outline=lambda x: RING).decode()
     assert "<urgency>Immediate</urgency>" in text and "<certainty>Observed</certainty>" in text
+
+
+@pytest.mark.parametrize("bad", [{"cap_urgency": "Soon"}, {"cap_certainty": "Sure"}])
+def test_rules_refuse_cap_values_outside_the_standard(bad):
+    with pytest.raises(ValueError, match="CAP 1.2"):
+        load_rules(overrides={"rules": {"air_rise": bad}})

@@ -82,7 +82,8 @@ def test_no_statistic_before_warm_up_or_without_a_fresh_partner():
 
 
 @pytest.mark.parametrize(
-    "bad", [{"h": 0.5, "clear_s": 1.0}, {"tau_base_s": 0}, {"floor": -1}, {"s_max": 4}]
+    "bad",
+    [{"h": 0.5, "clear_s": 1.0}, {"tau_base_s": 0}, {"floor": -1}, {"s_max": 4}, {"k": "high"}],
 )
 def test_invalid_settings_are_refused(bad):
     with pytest.raises(ValueError, match="air_rise"):
