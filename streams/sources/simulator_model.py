@@ -169,6 +169,7 @@ def speed_factor(x: FloatArray) -> FloatArray:
 #: relative white noise of the air monitors, in the order pm25, pm10, so2, no2, co, o3
 AIR_NOISE_REL = np.array([0.07, 0.07, 0.07, 0.07, 0.05, 0.07])
 
+
 class CityModel:
     """Per-sensor parameters (dense arrays) and the vectorised clean-value function."""
 
