@@ -91,19 +91,8 @@ HAZARD_CONFIG = MultivariateConfig(
     folds=5,
 )
 #: Water zones: 10-s rows, up to ~180 sensors per zone at scale 1; static PCA (lags would
-#: double an already wide row).
-WATER_CONFIG = MultivariateConfig(
-    lags=0,
-    variance_fraction=0.9,
-    alpha=0.99,
-    tail_alpha=1.0 - 1e-6,
-    ewma_lambda=0.2,
-    forget=0.0,
-    raise_after=3,
-    clear_after=18,
-    min_vars=2,
-    folds=5,
-)
+#: double an already wide row); otherwise as the hazard sources.
+WATER_CONFIG = replace(HAZARD_CONFIG, lags=0, raise_after=3, clear_after=18)
 #: Level policy when the alert rules have no ``asset_anomaly`` entry (they normally do:
 #: ``config/alert_rules.json``): rank 1 (IV), rank 2 (III) from a statistic of 4 limits.
 DEFAULT_RULE = {"rank": 1, "severe_rank": 2, "severe_statistic": 4.0}
