@@ -339,14 +339,13 @@ class LiveAssetDetectors:
         fits_left = self.cfg.fits_per_batch
         for k, (rs, ts) in rows.items():
             a = self.assets[k]
-            x = np.vstack(rs)
             if a.detector is None:
                 a.buffer.extend(rs)
                 a.buffer_ts.extend(ts)
                 if fits_left > 0 and ts[-1] - a.buffer_ts[0] >= self.cfg.fit_after_s * 1000:
                     fits_left -= self._fit(a)
                 continue
-            self._score(a, x, np.array(ts, np.int64))
+            self._score(a, np.vstack(rs), np.array(ts, np.int64))
 
     def _apply(self, c: IntArray, v: FloatArray, t: IntArray) -> None:
         """Advance the columns' baselines by a time-ordered chunk of readings."""
