@@ -295,7 +295,7 @@
       S.series = { t: [] }; S.units.clear(); S.incidents.clear();
     }
     W.stats.lastSeq = msg.seq;
-    S.ages = msg.ages || {}; S.agesAt = performance.now(); S.serverT = msg.t;
+    S.ages = msg.ages || {}; S.agesAt = performance.now();
     var layers = msg.layers || {};
     Object.keys(layers).forEach(function (id) { applyCodes(id, layers[id]); });
     if (msg.kpis) { Object.assign(S.kpis, msg.kpis); S.dirty.kpis = true; }
