@@ -573,7 +573,7 @@
     var g = canvas.getContext("2d");
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.clearRect(0, 0, w, h);
-    var xs = t.slice(), ys = v.slice();
+    var xs = t, ys = v;  // read only
     var allT = xs.concat(band ? band.t : []);
     var allY = ys.concat(band ? band.lo.concat(band.hi) : []).filter(function (y) { return y != null && isFinite(y); });
     if (!allY.length || !allT.length) { return; }
