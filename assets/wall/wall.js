@@ -30,9 +30,16 @@
   var W = window.citycc_wall = {
     // latency: sample time of the newest reading → visible; latencyPub: its batch's publish
     // (producer) time → visible, when the server knows it (embedded process)
-    stats: { latency: [], latencyPub: [], applied: 0, messages: 0, full: 0, lastSeq: 0 },
+    stats: { latency: [], latencyPub: [], applied: 0, messages: 0, full: 0, lastSeq: 0,
+             changed: 0, server: [], arrival: [], inPage: [], applyMs: [],
+             renderMs: { map: [], panels: [] } },
     deck: null, socket: null, cfg: null
   };
+  // append to a stats sample array, dropping the oldest beyond cap
+  function sample(arr, x, cap) {
+    arr.push(x);
+    if (arr.length > cap) { arr.shift(); }
+  }
   var S = null;            // live state of the current page (reset on each boot)
   var LANG_KEY = "zh-CN";
 
@@ -254,16 +261,14 @@
       if (!S) { return; }
       var t0 = performance.now();
       apply(msg, false);
-      var a = W.stats.applyMs = W.stats.applyMs || [];
-      a.push(performance.now() - t0);
-      if (a.length > 600) { a.shift(); }
+      sample(W.stats.applyMs, performance.now() - t0, 600);
     });
   }
 
   function applyCodes(id, d) {
     var arr = S.codes[id];
     if (!arr) { return; }
-    W.stats.changed = (W.stats.changed || 0) + (d.full ? d.full.length : d.i.length);
+    W.stats.changed += d.full ? d.full.length : d.i.length;
     if (d.full) {
       var n = Math.min(arr.length, d.full.length);
       for (var k = 0; k < n; k++) { arr[k] = d.full[k]; }
@@ -315,7 +320,6 @@
     if (fresh) {
       S.newest = msg.newest; S.pendingLatency = msg.newest;
       // split of the latency: reading → server frame (pipeline + push loop) and arrival
-      W.stats.server = W.stats.server || []; W.stats.arrival = W.stats.arrival || [];
       W.stats.server.push(msg.t - msg.newest); W.stats.arrival.push(Date.now() - msg.newest);
     }
     // arrival of the oldest update not yet on screen (for the in-page share of the latency)
@@ -360,9 +364,7 @@
     S.dirty.kpis = S.dirty.ticker = S.dirty.charts = false;
     if (!S.paintRaf) { paintNext(); }  // the first region in this frame, the others after it
     W.stats.applied++;
-    var ms = W.stats.renderMs = W.stats.renderMs || { map: [], panels: [] };
-    ms.map.push(t1 - t0);
-    if (ms.map.length > 600) { ms.map.shift(); }
+    sample(W.stats.renderMs.map, t1 - t0, 600);
     var seen = null;
     if (S.pendingLatency != null || S.pendingPub != null) {
       seen = { sampled: S.pendingLatency, published: S.pendingPub, arrived: S.pendingArrival };
@@ -403,9 +405,7 @@
       }
       if (job.clock) { renderClock(); }
       // main-thread cost of painting one region (KPIs, charts, ages or the ticker)
-      var ms = W.stats.renderMs = W.stats.renderMs || { map: [], panels: [] };
-      ms.panels.push(performance.now() - t0);
-      if (ms.panels.length > 600) { ms.panels.shift(); }
+      sample(W.stats.renderMs.panels, performance.now() - t0, 600);
     }
     if (Object.keys(S.paint).length) { schedulePaint(); return; }
     var waiters = S.paintWaiters;
@@ -414,16 +414,10 @@
   }
   function recordLatency(seen) {
     var now = Date.now();
-    if (seen.sampled != null) { W.stats.latency.push(now - seen.sampled); }
-    if (W.stats.latency.length > 5000) { W.stats.latency.shift(); }
-    if (seen.published != null) {
-      W.stats.latencyPub.push(now - seen.published);
-      if (W.stats.latencyPub.length > 5000) { W.stats.latencyPub.shift(); }
-    }
+    if (seen.sampled != null) { sample(W.stats.latency, now - seen.sampled, 5000); }
+    if (seen.published != null) { sample(W.stats.latencyPub, now - seen.published, 5000); }
     if (seen.arrived != null) {  // the part spent in this page: message received → visible
-      var inPage = W.stats.inPage = W.stats.inPage || [];
-      inPage.push(now - seen.arrived);
-      if (inPage.length > 5000) { inPage.shift(); }
+      sample(W.stats.inPage, now - seen.arrived, 5000);
     }
   }
 
