@@ -382,6 +382,8 @@
           thinBelow: spec.thinBelow || 0, stroke: spec.stroke || null,
           codes: self.codeArray(spec.id) || null, hidden: false, codeData: new Uint8Array(g.n)
         };
+        // codes whose colour is fully transparent (their objects are left out of the draws)
+        kind.clear = kind.palette.map(function (c) { return c[3] === 0; });
         offset += rows.length;
         // picking colours: the object's index over all kinds (getPickingInfo maps it back)
         var pick = new Uint8Array(g.n * 4), rgb = [0, 0, 0];
@@ -461,7 +463,7 @@
       // out; road segments at least thinBelow px wide as quads (6 indices), the others as one
       // GL line (their two centre-line ends: corners 0 and 2 of the quad)
       var g = kind.geom, out = kind.codeData, idx = g.idx, n = kind.palette.length;
-      var clear = kind.palette.map(function (c) { return c[3] === 0; });
+      var clear = kind.clear;
       var part = kind.parts[0], k, m = 0;
       if (kind.mode === "polygons") {
         for (var r = 0; r + 1 < g.rowStart.length; r++) {
