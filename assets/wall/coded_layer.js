@@ -440,15 +440,14 @@
       return Boolean(st.kinds) && st.kinds.some(function (k) { return st.dirty[k.id]; });
     }
     applyDirty() {
-      var st = this.state, self = this, any = false;
+      var st = this.state, self = this;
       st.kinds.forEach(function (kind) {
         if (!st.dirty[kind.id]) { return; }
-        st.dirty[kind.id] = false; any = true;
+        st.dirty[kind.id] = false;
         self.fillCodes(kind);
         self.sortByCode(kind);
         kind.parts.forEach(function (part) { self.chunkUp(part); });
       });
-      return any;
     }
     fillCodes(kind) {
       // one byte per vertex: its object's code (the shader looks up colour and size)
