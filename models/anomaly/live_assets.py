@@ -152,7 +152,7 @@ class LiveAssetConfig:
         return LiveAssetConfig(
             hazard=MultivariateConfig(**d["hazard"]) if "hazard" in d else HAZARD_CONFIG,
             water=MultivariateConfig(**d["water"]) if "water" in d else WATER_CONFIG,
-            veto_faults=tuple(d.get("veto_faults", ("stuck", "dropout"))),
+            veto_faults=tuple(d.get("veto_faults", LiveAssetConfig.veto_faults)),
             **more,
         )
 
