@@ -320,7 +320,8 @@
     if (fresh) {
       S.newest = msg.newest; S.pendingLatency = msg.newest;
       // split of the latency: reading → server frame (pipeline + push loop) and arrival
-      W.stats.server.push(msg.t - msg.newest); W.stats.arrival.push(Date.now() - msg.newest);
+      sample(W.stats.server, msg.t - msg.newest, 5000);
+      sample(W.stats.arrival, Date.now() - msg.newest, 5000);
     }
     // arrival of the oldest update not yet on screen (for the in-page share of the latency)
     if (S.pendingArrival == null) { S.pendingArrival = Date.now(); }
